@@ -1,0 +1,1 @@
+"""File formats, registered by name (see ``base.Format`` for the contract)."""

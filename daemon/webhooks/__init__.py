@@ -1,0 +1,1 @@
+"""Receiving webhooks: signature checks and the Starlette app."""
