@@ -1,0 +1,7 @@
+"""``python -m daemon`` runs the CLI."""
+
+from __future__ import annotations
+
+from daemon.cli import main
+
+main()

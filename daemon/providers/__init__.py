@@ -1,0 +1,1 @@
+"""Localization providers (the platforms that run jobs)."""

@@ -1,0 +1,1 @@
+"""Where source content comes from (files now; CMS feeds later)."""

@@ -1,0 +1,126 @@
+"""File sources: documents found by include patterns with a ``[locale]`` placeholder.
+
+A document's id is its include match with the locale put back as ``[locale]``
+(``locales/[locale].json``), so the id is the same whichever locale you look at and a
+target path is the id with the target locale filled in. Paths are always confined to
+the content root: a locale code or pattern can never reach outside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import watchfiles
+
+from daemon.atomic import confined_path, is_temp_file
+from daemon.config import LOCALE_PLACEHOLDER, SourceConfig
+
+
+@dataclass(frozen=True)
+class FileDocument:
+    """One source file and the target files derived from it."""
+
+    id: str
+    source: SourceConfig
+    root: Path
+
+    def path_for(self, locale: str) -> Path:
+        return confined_path(self.root, self.id.replace(LOCALE_PLACEHOLDER, locale))
+
+    def relpath_for(self, locale: str) -> str:
+        return self.path_for(locale).relative_to(self.root).as_posix()
+
+    @property
+    def source_path(self) -> Path:
+        return self.path_for(self.source.source_locale)
+
+
+def _pattern_regex(pattern: str, locale: str) -> re.Pattern[str]:
+    parts = re.split(r"(\[locale\]|\*\*|\*)", pattern)
+    out = []
+    for part in parts:
+        if part == LOCALE_PLACEHOLDER:
+            out.append(f"(?P<locale>{re.escape(locale)})")
+        elif part == "**":
+            out.append(".*")
+        elif part == "*":
+            out.append("[^/]*")
+        else:
+            out.append(re.escape(part))
+    return re.compile("^" + "".join(out) + "$")
+
+
+class FileSource:
+    """Finds the documents of one ``sources`` entry and watches their source files."""
+
+    def __init__(self, config: SourceConfig, root: Path) -> None:
+        self.config = config
+        self.root = root
+        self._regexes = [_pattern_regex(p, config.source_locale) for p in config.include]
+
+    def documents(self) -> list[FileDocument]:
+        found: dict[str, FileDocument] = {}
+        for pattern in self.config.include:
+            glob = pattern.replace(LOCALE_PLACEHOLDER, self.config.source_locale)
+            for path in sorted(self.root.glob(glob)):
+                if path.is_file() and not is_temp_file(path):
+                    doc_id = self.document_id(path)
+                    if doc_id is not None:
+                        found.setdefault(doc_id, FileDocument(doc_id, self.config, self.root))
+        return list(found.values())
+
+    def document_id(self, path: Path) -> str | None:
+        """The id of the document whose source file is ``path``, or None if it is not one."""
+        try:
+            rel = path.resolve().relative_to(self.root).as_posix() if path.is_absolute() else path.as_posix()
+        except ValueError:
+            return None
+        for regex in self._regexes:
+            match = regex.match(rel)
+            if match:
+                start, end = match.span("locale")
+                return rel[:start] + LOCALE_PLACEHOLDER + rel[end:]
+        return None
+
+    def watch_dirs(self) -> list[Path]:
+        """The folders to watch: the fixed prefix of each include pattern."""
+        dirs = []
+        for pattern in self.config.include:
+            prefix = []
+            for part in Path(pattern).parts[:-1]:
+                if LOCALE_PLACEHOLDER in part or "*" in part:
+                    break
+                prefix.append(part)
+            folder = self.root.joinpath(*prefix)
+            dirs.append(folder if folder.is_dir() else self.root)
+        return dirs
+
+
+async def watch_documents(
+    sources: list[FileSource], *, debounce_ms: int, stop: asyncio.Event
+) -> AsyncIterator[set[tuple[int, str]]]:
+    """Yield sets of (source index, document id) whose source file changed on disk."""
+    dirs = sorted({d for source in sources for d in source.watch_dirs()})
+
+    def wanted(_change: watchfiles.Change, path: str) -> bool:
+        candidate = Path(path)
+        if is_temp_file(candidate):
+            return False
+        return any(source.document_id(candidate) is not None for source in sources)
+
+    async for changes in watchfiles.awatch(
+        *dirs, watch_filter=wanted, debounce=max(debounce_ms, 1), step=min(50, max(debounce_ms, 1)),
+        stop_event=stop, recursive=True,
+    ):
+        touched: set[tuple[int, str]] = set()
+        for _change, path in changes:
+            for index, source in enumerate(sources):
+                doc_id = source.document_id(Path(path))
+                if doc_id is not None:
+                    touched.add((index, doc_id))
+        if touched:
+            yield touched

@@ -1,0 +1,1 @@
+"""Everything locsync remembers, in one SQLite file."""

@@ -1,0 +1,391 @@
+"""StateStore: the only module that speaks SQL to the state database.
+
+Durability rules (see docs/reliability.md): WAL with ``synchronous=FULL`` so that a
+committed row survives power loss, and every write transaction starts with
+``BEGIN IMMEDIATE`` so a concurrent writer (``locsync status`` reading while the
+daemon writes, or a second daemon by mistake) waits on ``busy_timeout`` instead of
+failing half-way. sqlite-utils' own ``atomic()`` issues a deferred ``BEGIN``, hence
+the explicit transaction here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from daemon.errors import StateError
+from daemon.state.schema import SCHEMA_VERSION, STATEMENTS
+
+
+@dataclass(frozen=True)
+class LocaleKeyRecord:
+    """What we know about one key of one target locale."""
+
+    sent_checksum: str | None
+    sent_version: int | None
+    written_hash: str | None
+    provenance: str | None
+    job_id: str | None
+    written_version: int | None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An outbox row: a job group we must create (or have created) at the provider."""
+
+    id: int
+    document: str
+    version: int
+    idempotency_key: str
+    request: dict[str, Any]
+    state: str
+    group_id: str | None
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class JobRow:
+    job_id: str
+    group_id: str
+    document: str
+    version: int
+    locale: str
+    status: str
+    state: str
+    result: dict[str, Any] | None
+    error: str | None
+
+
+class StateStore:
+    """Typed, named state transitions over one SQLite file."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.clock = clock
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self.conn = conn
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise StateError(f"{path}: state database failed its integrity check: {check}")
+        with self.write():
+            for statement in STATEMENTS:
+                conn.execute(statement)
+            found = self._meta("schema_version")
+            if found is not None and int(found) > SCHEMA_VERSION:
+                raise StateError(
+                    f"{path}: written by a newer locsync (schema {found} > {SCHEMA_VERSION}); upgrade locsync"
+                )
+            self._set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on error)."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        cursor = self.conn.execute(sql, params)
+        cursor.row_factory = sqlite3.Row
+        return cursor.fetchall()
+
+    # --- meta -------------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def get_meta(self, key: str) -> str | None:
+        return self._meta(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write():
+            self._set_meta(key, value)
+
+    def meta_or_create(self, key: str, make: Callable[[], str]) -> str:
+        """Return a stored value, creating it once (e.g. a generated secret)."""
+        with self.write():
+            value = self._meta(key)
+            if value is None:
+                value = make()
+                self._set_meta(key, value)
+            return value
+
+    # --- source snapshot and per-locale key records ----------------------------------
+
+    def source_checksums(self, document: str) -> dict[str, str]:
+        rows = self.conn.execute("SELECT key, checksum FROM source_keys WHERE document = ?", (document,))
+        return {str(k): str(c) for k, c in rows}
+
+    def replace_source_checksums(self, document: str, checksums: dict[str, str]) -> None:
+        with self.write() as conn:
+            conn.execute("DELETE FROM source_keys WHERE document = ?", (document,))
+            conn.executemany(
+                "INSERT INTO source_keys (document, key, checksum) VALUES (?, ?, ?)",
+                [(document, k, c) for k, c in checksums.items()],
+            )
+
+    def locale_records(self, document: str, locale: str) -> dict[str, LocaleKeyRecord]:
+        rows = self._rows(
+            "SELECT * FROM locale_keys WHERE document = ? AND locale = ?", (document, locale)
+        )
+        return {
+            row["key"]: LocaleKeyRecord(
+                row["sent_checksum"],
+                row["sent_version"],
+                row["written_hash"],
+                row["provenance"],
+                row["job_id"],
+                row["written_version"],
+            )
+            for row in rows
+        }
+
+    def locale_record(self, document: str, locale: str, key: str) -> LocaleKeyRecord | None:
+        return self.locale_records_for(document, locale, [key]).get(key)
+
+    def locale_records_for(self, document: str, locale: str, keys: list[str]) -> dict[str, LocaleKeyRecord]:
+        records = self.locale_records(document, locale)
+        return {k: records[k] for k in keys if k in records}
+
+    def mark_sent(self, document: str, version: int, per_locale: dict[str, dict[str, str]]) -> None:
+        """Record that ``version`` carries these key checksums for these locales."""
+        now = self.clock()
+        with self.write() as conn:
+            for locale, checksums in per_locale.items():
+                conn.executemany(
+                    """INSERT INTO locale_keys (document, locale, key, sent_checksum, sent_version, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (document, locale, key) DO UPDATE SET
+                         sent_checksum = excluded.sent_checksum, sent_version = excluded.sent_version,
+                         updated_at = excluded.updated_at""",
+                    [(document, locale, k, c, version, now) for k, c in checksums.items()],
+                )
+
+    def record_written(
+        self,
+        document: str,
+        locale: str,
+        written: dict[str, tuple[str, str]],
+        *,
+        job_id: str | None = None,
+        version: int | None = None,
+        sent_checksums: dict[str, str] | None = None,
+    ) -> None:
+        """Record value hashes and provenance for keys now in the target file.
+
+        ``written`` maps key -> (value hash, provenance). ``sent_checksums`` also sets the
+        sent checksum (for adopted and locked keys, which never go to the provider).
+        """
+        now = self.clock()
+        sent = sent_checksums or {}
+        with self.write() as conn:
+            for key, (value_hash, provenance) in written.items():
+                conn.execute(
+                    """INSERT INTO locale_keys (document, locale, key, sent_checksum, written_hash, provenance,
+                                                job_id, written_version, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (document, locale, key) DO UPDATE SET
+                         sent_checksum = COALESCE(?, sent_checksum),
+                         written_hash = excluded.written_hash, provenance = excluded.provenance,
+                         job_id = excluded.job_id, written_version = excluded.written_version,
+                         updated_at = excluded.updated_at""",
+                    (document, locale, key, sent.get(key), value_hash, provenance, job_id, version, now,
+                     sent.get(key)),
+                )
+
+    def forget_keys(self, document: str, locale: str, keys: list[str]) -> None:
+        with self.write() as conn:
+            conn.executemany(
+                "DELETE FROM locale_keys WHERE document = ? AND locale = ? AND key = ?",
+                [(document, locale, k) for k in keys],
+            )
+
+    # --- outbox -----------------------------------------------------------------------
+
+    def next_version(self, document: str) -> int:
+        """Reserve the next version number of ``document``."""
+        with self.write() as conn:
+            conn.execute("INSERT OR IGNORE INTO documents (id) VALUES (?)", (document,))
+            row = conn.execute("SELECT next_version FROM documents WHERE id = ?", (document,)).fetchone()
+            version = int(row[0])
+            conn.execute("UPDATE documents SET next_version = ? WHERE id = ?", (version + 1, document))
+            return version
+
+    def add_submission(
+        self,
+        document: str,
+        version: int,
+        idempotency_key: str,
+        request: dict[str, Any],
+        per_locale: dict[str, dict[str, str]],
+    ) -> None:
+        """Queue a submission and mark its keys sent, in one transaction (the outbox)."""
+        with self.write() as conn:
+            conn.execute(
+                """INSERT OR IGNORE INTO submissions (document, version, idempotency_key, request, state, created_at)
+                   VALUES (?, ?, ?, ?, 'pending', ?)""",
+                (document, version, idempotency_key, json.dumps(request, ensure_ascii=False), self.clock()),
+            )
+            self.mark_sent(document, version, per_locale)
+
+    def _submission(self, row: sqlite3.Row) -> Submission:
+        return Submission(
+            row["id"], row["document"], row["version"], row["idempotency_key"], json.loads(row["request"]),
+            row["state"], row["group_id"], row["attempts"], row["next_attempt_at"], row["last_error"],
+        )
+
+    def pending_submissions(self) -> list[Submission]:
+        rows = self._rows("SELECT * FROM submissions WHERE state = 'pending' ORDER BY id")
+        return [self._submission(r) for r in rows]
+
+    def submissions(self, document: str | None = None) -> list[Submission]:
+        if document is None:
+            rows = self._rows("SELECT * FROM submissions ORDER BY id")
+        else:
+            rows = self._rows("SELECT * FROM submissions WHERE document = ? ORDER BY id", (document,))
+        return [self._submission(r) for r in rows]
+
+    def submission_failed(self, submission_id: int, error: str, next_attempt_at: float, *, final: bool) -> None:
+        with self.write() as conn:
+            conn.execute(
+                """UPDATE submissions SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,
+                          state = CASE WHEN ? THEN 'rejected' ELSE state END
+                   WHERE id = ?""",
+                (error, next_attempt_at, final, submission_id),
+            )
+
+    def submission_accepted(self, submission: Submission, group_id: str, jobs: list[tuple[str, str, str]]) -> None:
+        """Record the provider's group and jobs (job id, locale, status) for a submission."""
+        now = self.clock()
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE submissions SET state = 'submitted', group_id = ?, submitted_at = ?, attempts = attempts + 1,"
+                " last_error = NULL WHERE id = ?",
+                (group_id, now, submission.id),
+            )
+            conn.executemany(
+                """INSERT OR IGNORE INTO jobs (job_id, group_id, document, version, locale, status, state, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, 'open', ?)""",
+                [(j, group_id, submission.document, submission.version, loc, st, now) for j, loc, st in jobs],
+            )
+
+    # --- jobs -------------------------------------------------------------------------
+
+    def _job(self, row: sqlite3.Row) -> JobRow:
+        return JobRow(
+            row["job_id"], row["group_id"], row["document"], row["version"], row["locale"], row["status"],
+            row["state"], json.loads(row["result"]) if row["result"] else None, row["error"],
+        )
+
+    def job(self, job_id: str) -> JobRow | None:
+        rows = self._rows("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
+        return self._job(rows[0]) if rows else None
+
+    def jobs(self, *, states: tuple[str, ...] | None = None, document: str | None = None) -> list[JobRow]:
+        sql = "SELECT * FROM jobs WHERE 1 = 1"
+        params: list[Any] = []
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            params.extend(states)
+        if document:
+            sql += " AND document = ?"
+            params.append(document)
+        return [self._job(r) for r in self._rows(sql + " ORDER BY version, locale", tuple(params))]
+
+    def job_received(self, job_id: str, status: str, result: dict[str, Any] | None, error: str | None) -> bool:
+        """Store a terminal result before applying it. Returns False if already received or applied."""
+        with self.write() as conn:
+            cursor = conn.execute(
+                """UPDATE jobs SET status = ?, state = ?, result = ?, error = ?, updated_at = ?
+                   WHERE job_id = ? AND state = 'open'""",
+                (status, "received" if result is not None else "failed",
+                 json.dumps(result, ensure_ascii=False) if result is not None else None, error, self.clock(), job_id),
+            )
+            return cursor.rowcount == 1
+
+    def job_status(self, job_id: str, status: str) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE jobs SET status = ?, updated_at = ? WHERE job_id = ? AND state = 'open'",
+                         (status, self.clock(), job_id))
+
+    def job_applied(self, job_id: str) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE jobs SET state = 'applied', updated_at = ? WHERE job_id = ?", (self.clock(), job_id))
+
+    # --- inbox ------------------------------------------------------------------------
+
+    def inbox_add(self, webhook_id: str, body: bytes) -> bool:
+        """Persist a verified delivery. Returns False when ``webhook_id`` was seen before."""
+        with self.write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO inbox (webhook_id, received_at, body) VALUES (?, ?, ?)",
+                (webhook_id, self.clock(), body),
+            )
+            return cursor.rowcount == 1
+
+    def inbox_unprocessed(self) -> list[tuple[str, bytes]]:
+        rows = self.conn.execute(
+            "SELECT webhook_id, body FROM inbox WHERE processed_at IS NULL ORDER BY received_at"
+        ).fetchall()
+        return [(str(w), bytes(b)) for w, b in rows]
+
+    def inbox_done(self, webhook_id: str, outcome: str) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE inbox SET processed_at = ?, outcome = ? WHERE webhook_id = ?",
+                         (self.clock(), outcome, webhook_id))
+
+    def inbox_prune(self, older_than: float) -> int:
+        with self.write() as conn:
+            return conn.execute(
+                "DELETE FROM inbox WHERE processed_at IS NOT NULL AND received_at < ?", (older_than,)
+            ).rowcount
+
+    # --- commits ----------------------------------------------------------------------
+
+    def add_pending_commit(self, path: str, document: str, locale: str, group_id: str | None) -> None:
+        with self.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO pending_commits (path, document, locale, group_id, written_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (path, document, locale, group_id, self.clock()),
+            )
+
+    def pending_commits(self) -> list[tuple[str, str, str, str | None]]:
+        rows = self.conn.execute(
+            "SELECT path, document, locale, group_id FROM pending_commits ORDER BY written_at"
+        ).fetchall()
+        return [(str(p), str(d), str(lc), g) for p, d, lc, g in rows]
+
+    def clear_pending_commits(self, paths: list[str]) -> None:
+        with self.write() as conn:
+            conn.executemany("DELETE FROM pending_commits WHERE path = ?", [(p,) for p in paths])

@@ -1,0 +1,384 @@
+"""The sync engine: plan and execute, submit, receive, catch up, commit.
+
+Each public coroutine is one idempotent step over the state database, so the daemon's
+loops, ``sync --once`` and a restart after a crash all drive the same code. Nothing here
+owns timing or signals; ``runtime.py`` decides when each step runs.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from daemon.backoff import delay_for
+from daemon.checksums import value_hash
+from daemon.config import LoadedConfig
+from daemon.errors import DeletionGuardError, FormatError, GitError, ProviderError, ProviderQuota
+from daemon.formats import get_format
+from daemon.formats.base import Format, ParsedFile
+from daemon.gitcommit import CommitRequest, GitRepo
+from daemon.idempotency import idempotency_key
+from daemon.keyrules import KeyRules
+from daemon.planner import DocumentPlan, LocaleInput, deletion_share, plan_document
+from daemon.providers.base import TERMINAL_OK, Provider, SubmitRequest, is_terminal
+from daemon.sources.files import FileDocument, FileSource
+from daemon.state.store import JobRow, StateStore
+from daemon.writeback import apply_local, merge_result, read_target, write_target
+
+log = structlog.get_logger("locsync.sync")
+
+LIST_WALK_MAX_PAGES = 10
+
+
+@dataclass
+class ScanReport:
+    plans: list[DocumentPlan] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    blocked: list[DeletionGuardError] = field(default_factory=list)
+    submitted_versions: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class ProviderHealth:
+    """What the outbox is waiting for, for ``status`` and logs."""
+
+    blocked_until: float = 0.0
+    last_error: str | None = None
+
+
+class Syncer:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        store: StateStore,
+        provider: Provider,
+        *,
+        callback_url: str | None,
+        git: GitRepo | None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.config = loaded.config
+        self.root = loaded.root
+        self.store = store
+        self.provider = provider
+        self.callback_url = callback_url
+        self.git = git
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.sources = [FileSource(s, self.root) for s in self.config.sources]
+        self.rules = [KeyRules(s.locked_keys, s.ignored_keys, s.preserved_keys) for s in self.config.sources]
+        self.formats: list[Format] = [get_format(s.format) for s in self.config.sources]
+        self.health = ProviderHealth()
+
+    # --- documents ----------------------------------------------------------------------
+
+    def documents(self) -> list[tuple[int, FileDocument]]:
+        return [(index, doc) for index, source in enumerate(self.sources) for doc in source.documents()]
+
+    def find(self, document_id: str) -> tuple[int, FileDocument] | None:
+        for index, source in enumerate(self.sources):
+            if any(doc.id == document_id for doc in source.documents()):
+                return index, FileDocument(document_id, source.config, self.root)
+        return None
+
+    def _parse_source(self, index: int, doc: FileDocument) -> ParsedFile:
+        shown = doc.relpath_for(doc.source.source_locale)
+        try:
+            data = doc.source_path.read_bytes()
+        except OSError as exc:
+            raise FormatError(shown, None, None, f"cannot read: {exc.strerror}") from exc
+        return self.formats[index].parse(data, path=shown)
+
+    # --- scan: plan and execute local changes, queue submissions ------------------------
+
+    async def scan(
+        self,
+        only: set[tuple[int, str]] | None = None,
+        *,
+        allow_deletions: bool = False,
+        dry_run: bool = False,
+    ) -> ScanReport:
+        report = ScanReport()
+        for index, doc in self.documents():
+            if only is not None and (index, doc.id) not in only:
+                continue
+            structlog.contextvars.bind_contextvars(document=doc.id)
+            try:
+                self._scan_document(index, doc, report, allow_deletions=allow_deletions, dry_run=dry_run)
+            except FormatError as exc:
+                report.errors.append(str(exc))
+                log.error("source_invalid", error=str(exc), hint="fix the file; nothing was written")
+            except DeletionGuardError as exc:
+                report.blocked.append(exc)
+                log.error("deletion_guard_stopped", locale=exc.locale, deleted=exc.deleted, total=exc.total)
+            finally:
+                structlog.contextvars.unbind_contextvars("document")
+        return report
+
+    def _scan_document(
+        self, index: int, doc: FileDocument, report: ScanReport, *, allow_deletions: bool, dry_run: bool
+    ) -> None:
+        fmt = self.formats[index]
+        source = self._parse_source(index, doc)
+        targets: dict[str, ParsedFile | None] = {}
+        inputs = []
+        for locale in doc.source.target_locales:
+            parsed = read_target(fmt, doc.path_for(locale), doc.relpath_for(locale))
+            targets[locale] = parsed
+            records = self.store.locale_records(doc.id, locale)
+            inputs.append(LocaleInput(locale, parsed.entries if parsed else None, records))
+        plan = plan_document(
+            doc.id, source.entries, self.store.source_checksums(doc.id), inputs, self.rules[index]
+        )
+        report.plans.append(plan)
+        if not allow_deletions:
+            for locale_plan in plan.locales:
+                if len(locale_plan.delete) >= 2 and deletion_share(locale_plan) > self.config.sync.max_deletion_share:
+                    raise DeletionGuardError(doc.id, locale_plan.locale, len(locale_plan.delete), locale_plan.target_size)
+        if dry_run:
+            return
+        for locale_plan in plan.locales:
+            if not locale_plan.has_local_changes:
+                continue
+            locale = locale_plan.locale
+            target = targets[locale]
+            values, written = apply_local(dict(target.entries) if target else {}, locale_plan.write, locale_plan.delete)
+            if write_target(fmt, doc.path_for(locale), values, source=source, target=target):
+                self.store.add_pending_commit(doc.relpath_for(locale), doc.id, locale, None)
+                log.info("target_written", locale=locale, locked=len(locale_plan.write), deleted=len(locale_plan.delete))
+            for key, current in locale_plan.human.items():
+                written[key] = (current, "human")
+                log.warning("manual_edit_kept", locale=locale, key=key)
+            for key, current in locale_plan.adopt.items():
+                written[key] = (current, "adopted")
+            sent = {k: plan.source_checksums[k] for k in [*locale_plan.write, *locale_plan.adopt]}
+            self.store.record_written(doc.id, locale, written, sent_checksums=sent)
+            if locale_plan.delete:
+                self.store.forget_keys(doc.id, locale, locale_plan.delete)
+        data = plan.data_to_send(source.entries)
+        if data:
+            version = self.store.next_version(doc.id)
+            request = SubmitRequest(
+                source_locale=doc.source.source_locale,
+                target_locales=tuple(plan.locales_to_send),
+                data=data,
+                idempotency_key="",
+                engine_id=self.config.provider.engine_id,
+            ).body()
+            del request["idempotencyKey"]
+            key = idempotency_key(doc.id, version, request)
+            per_locale = {p.locale: p.send for p in plan.locales if p.send}
+            self.store.add_submission(doc.id, version, key, request, per_locale)
+            report.submitted_versions.append((doc.id, version))
+            log.info("submission_queued", version=version, keys=len(data), locales=plan.locales_to_send)
+        self.store.replace_source_checksums(doc.id, plan.source_checksums)
+
+    # --- outbox: submit queued groups ----------------------------------------------------
+
+    async def submit_pending(self) -> float | None:
+        """Submit due outbox rows; return seconds until the next retry is due (None: nothing waits)."""
+        next_due: float | None = None
+        for sub in self.store.pending_submissions():
+            now = self.clock()
+            if sub.next_attempt_at > now:
+                wait = sub.next_attempt_at - now
+                next_due = wait if next_due is None else min(next_due, wait)
+                continue
+            body = sub.request
+            request = SubmitRequest(
+                source_locale=body["sourceLocale"],
+                target_locales=tuple(body["targetLocales"]),
+                data=body["data"],
+                idempotency_key=sub.idempotency_key,
+                callback_url=self.callback_url,
+                engine_id=body.get("engineId"),
+            )
+            bound = {"document": sub.document, "version": sub.version, "idempotency_key": sub.idempotency_key}
+            try:
+                group = await self.provider.submit(request)
+            except ProviderError as exc:
+                delay = delay_for(exc, sub.attempts, rng=self.rng)
+                final = delay is None
+                self.store.submission_failed(sub.id, str(exc), now + (delay or 0), final=final)
+                self.health.last_error = str(exc)
+                if isinstance(exc, ProviderQuota):
+                    self.health.blocked_until = now + (delay or 0)
+                log.warning(
+                    "submission_failed", **bound, status=exc.status, error=exc.detail,
+                    retry_in=None if final else round(delay or 0, 2), final=final,
+                )
+                if not final:
+                    next_due = delay if next_due is None else min(next_due, delay or 0)
+                continue
+            self.health.last_error = None
+            self.health.blocked_until = 0.0
+            self.store.submission_accepted(sub, group.group_id, [(j.job_id, j.locale, j.status) for j in group.jobs])
+            log.info("job_group_submitted", **bound, group_id=group.group_id, locales=[j.locale for j in group.jobs])
+        return next_due
+
+    # --- inbox: stored webhook deliveries -----------------------------------------------
+
+    async def process_inbox(self) -> int:
+        """Turn stored deliveries into received job results; return how many were handled."""
+        handled = 0
+        pending_submissions = bool(self.store.pending_submissions())
+        for webhook_id, body in self.store.inbox_unprocessed():
+            try:
+                event = self.provider.parse_webhook(body)
+            except ValueError as exc:
+                self._set_aside(webhook_id, f"malformed payload: {exc}")
+                continue
+            job = self.store.job(event.job_id)
+            if job is None:
+                if pending_submissions:
+                    continue  # the 202 may not be recorded yet; look again after submitting
+                self._set_aside(webhook_id, f"unknown job {event.job_id[:64]}")
+                continue
+            if event.locale and event.locale != job.locale:
+                self._set_aside(webhook_id, "locale does not match the job")
+                continue
+            if event.type == "translation.completed" and event.data is not None:
+                self.store.job_received(job.job_id, "completed", event.data, None)
+                outcome = "received"
+            elif event.type == "translation.failed":
+                self.store.job_received(job.job_id, "failed", None, str(event.error or "failed")[:2000])
+                log.warning("job_failed", job_id=job.job_id, locale=job.locale, error=event.error)
+                outcome = "failed"
+            else:
+                self._set_aside(webhook_id, f"unsupported event type {event.type[:64]!r}")
+                continue
+            self.store.inbox_done(webhook_id, outcome)
+            handled += 1
+        return handled
+
+    def _set_aside(self, webhook_id: str, reason: str) -> None:
+        self.store.inbox_done(webhook_id, "set_aside: " + reason)
+        log.warning("webhook_set_aside", webhook_id=webhook_id, reason=reason)
+
+    # --- catch-up: read back what the provider finished ---------------------------------
+
+    async def catch_up(self, *, walk_list: bool = False) -> int:
+        """Fetch terminal results of open jobs from the provider; return how many arrived."""
+        open_jobs = {job.job_id: job for job in self.store.jobs(states=("open",))}
+        if not open_jobs:
+            return 0
+        arrived = 0
+        if walk_list:
+            seen = 0
+            pages_budget = LIST_WALK_MAX_PAGES * 100
+            async for ref in self.provider.list_jobs(limit=100):
+                seen += 1
+                job = open_jobs.get(ref.job_id)
+                if job is not None and is_terminal(ref.status) and await self._fetch(job):
+                    arrived += 1
+                    del open_jobs[ref.job_id]
+                if not open_jobs or seen >= pages_budget:
+                    break
+        for group_id in sorted({job.group_id for job in open_jobs.values()}):
+            group = await self.provider.get_group(group_id)
+            for ref in group.jobs:
+                job = open_jobs.get(ref.job_id)
+                if job is None:
+                    continue
+                if is_terminal(ref.status):
+                    if await self._fetch(job):
+                        arrived += 1
+                elif ref.status != job.status:
+                    self.store.job_status(job.job_id, ref.status)
+        return arrived
+
+    async def _fetch(self, job: JobRow) -> bool:
+        result = await self.provider.get_job(job.job_id)
+        if result.status in TERMINAL_OK and result.output is not None:
+            return self.store.job_received(job.job_id, result.status, result.output, None)
+        if is_terminal(result.status):
+            log.warning("job_failed", job_id=job.job_id, locale=job.locale, error=result.error)
+            return self.store.job_received(job.job_id, result.status, None, result.error or "failed")
+        return False
+
+    # --- write-back ----------------------------------------------------------------------
+
+    async def apply_received(self) -> int:
+        applied = 0
+        for job in self.store.jobs(states=("received",)):
+            with structlog.contextvars.bound_contextvars(
+                document=job.document, locale=job.locale, group_id=job.group_id, job_id=job.job_id
+            ):
+                try:
+                    if self._apply(job):
+                        applied += 1
+                except FormatError as exc:
+                    log.error("result_not_applied", error=str(exc), hint="fix the file; the result is kept and retried")
+        return applied
+
+    def _apply(self, job: JobRow) -> bool:
+        found = self.find(job.document)
+        if found is None or job.locale not in found[1].source.target_locales:
+            log.warning("result_for_unknown_target", hint="the document or locale is no longer configured")
+            self.store.job_applied(job.job_id)
+            return False
+        index, doc = found
+        fmt = self.formats[index]
+        source = self._parse_source(index, doc)
+        path = doc.path_for(job.locale)
+        target = read_target(fmt, path, doc.relpath_for(job.locale))
+        checksums = {key: value_hash(value) for key, value in source.entries.items()}
+        outcome = merge_result(
+            target=target.entries if target else None,
+            result=job.result or {},
+            version=job.version,
+            source=source.entries,
+            source_checksums=checksums,
+            records=self.store.locale_records(doc.id, job.locale),
+            rules=self.rules[index],
+        )
+        changed = write_target(fmt, path, outcome.values, source=source, target=target)
+        if changed:
+            self.store.add_pending_commit(doc.relpath_for(job.locale), doc.id, job.locale, job.group_id)
+        self.store.record_written(doc.id, job.locale, outcome.written, job_id=job.job_id, version=job.version)
+        self.store.job_applied(job.job_id)
+        for key in outcome.kept_human:
+            log.warning("manual_edit_kept", key=key)
+        log.info(
+            "result_applied", version=job.version, written=len(outcome.written) - len(outcome.kept_human),
+            stale=len(outcome.stale), kept_human=len(outcome.kept_human), file_changed=changed,
+        )
+        return True
+
+    # --- git ------------------------------------------------------------------------------
+
+    async def commit_pending(self) -> str | None:
+        pending = self.store.pending_commits()
+        if not pending or self.git is None:
+            if pending and self.git is None:
+                self.store.clear_pending_commits([p for p, *_ in pending])
+            return None
+        paths = tuple(sorted({p for p, *_ in pending}))
+        documents = sorted({d for _, d, _, _ in pending})
+        locales = sorted({loc for _, _, loc, _ in pending})
+        groups = sorted({g for *_, g in pending if g})
+        subject = self.config.git.message.format(document=", ".join(documents), locales=", ".join(locales))
+        trailers: list[tuple[str, str]] = [("Locsync-Document", d) for d in documents]
+        trailers += [("Locsync-Group", g) for g in groups]
+        try:
+            sha = await self.git.commit(CommitRequest(paths=paths, subject=subject, trailers=tuple(trailers)))
+        except GitError as exc:
+            log.error("git_commit_failed", command=exc.command, error=exc.stderr_tail,
+                      hint="the files are written; locsync retries the commit")
+            raise
+        self.store.clear_pending_commits(list(paths))
+        if sha:
+            log.info("git_committed", commit=sha[:12], files=len(paths), groups=groups)
+        return sha
+
+    # --- progress ---------------------------------------------------------------------
+
+    def open_work(self) -> int:
+        """Submissions not yet accepted plus jobs not yet applied (0 means all caught up)."""
+        return len(self.store.pending_submissions()) + len(self.store.jobs(states=("open", "received")))

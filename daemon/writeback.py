@@ -1,0 +1,122 @@
+"""Merging values into target files, with the two guards that protect people's work.
+
+1. Stale results: a result for version V is applied to a key only if V is the latest
+   version sent for that key and locale, and the key's source still has the checksum
+   that was sent. Keys that did not change since still apply.
+2. Manual edits: a target value that differs from what we last wrote (and from the
+   incoming value) was edited by hand. It is kept, recorded as ``human`` and reported;
+   locsync never overwrites a ``human`` value. Deleting the key from the target file
+   hands it back to locsync.
+
+Files are written atomically; the state is updated after the file, and because applying
+is idempotent (an already-written value counts as ours), a crash between the two is
+repaired by applying again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from daemon.atomic import atomic_write
+from daemon.checksums import value_hash
+from daemon.errors import FormatError
+from daemon.formats.base import Format, Leaf, ParsedFile
+from daemon.keyrules import KeyRules
+from daemon.state.store import LocaleKeyRecord
+
+log = structlog.get_logger("locsync.writeback")
+
+
+@dataclass
+class MergeOutcome:
+    """What a merge decided, key by key."""
+
+    values: dict[str, Leaf]
+    written: dict[str, tuple[str, str]] = field(default_factory=dict)
+    kept_human: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+def merge_result(
+    *,
+    target: dict[str, Leaf] | None,
+    result: dict[str, object],
+    version: int,
+    source: dict[str, Leaf],
+    source_checksums: dict[str, str],
+    records: dict[str, LocaleKeyRecord],
+    rules: KeyRules,
+) -> MergeOutcome:
+    """Decide which translated keys of a version-``version`` result go into the target."""
+    values = dict(target or {})
+    outcome = MergeOutcome(values)
+    for key, translated in result.items():
+        record = records.get(key)
+        if (
+            key not in source
+            or not isinstance(translated, str)
+            or rules.classify(key) not in ("translate", "preserved")
+            or record is None
+            or record.sent_version != version
+            or record.sent_checksum != source_checksums.get(key)
+        ):
+            outcome.stale.append(key)
+            continue
+        if may_overwrite(values.get(key), key in values, translated, record):
+            values[key] = translated
+            outcome.written[key] = (value_hash(translated), "machine")
+        else:
+            outcome.kept_human.append(key)
+            outcome.written[key] = (value_hash(values[key]), "human")
+    return outcome
+
+
+def may_overwrite(current: Leaf, present: bool, new: Leaf, record: LocaleKeyRecord | None) -> bool:
+    """True unless the current value is a manual edit we must keep."""
+    if not present:
+        return True
+    current_hash = value_hash(current)
+    if current_hash == value_hash(new):
+        return True
+    if record is None or record.written_hash is None:
+        return False
+    return current_hash == record.written_hash and record.provenance != "human"
+
+
+def apply_local(
+    values: dict[str, Leaf], writes: dict[str, Leaf], deletes: list[str]
+) -> tuple[dict[str, Leaf], dict[str, tuple[str, str]]]:
+    """Apply locked copies and deletions (no guards: the source decides these)."""
+    merged = dict(values)
+    for key in deletes:
+        merged.pop(key, None)
+    for key, value in writes.items():
+        merged[key] = value
+    return merged, {k: (value_hash(v), "locked") for k, v in writes.items()}
+
+
+def read_target(fmt: Format, path: Path, shown: str) -> ParsedFile | None:
+    """Parse the target file, or None when it does not exist yet."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise FormatError(shown, None, None, f"cannot read: {exc.strerror}") from exc
+    return fmt.parse(data, path=shown)
+
+
+def write_target(
+    fmt: Format, path: Path, values: dict[str, Leaf], *, source: ParsedFile, target: ParsedFile | None
+) -> bool:
+    """Render and atomically write the target; False when the bytes would not change."""
+    rendered = fmt.render(values, source=source, target=target)
+    if target is not None and rendered == target.raw:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, rendered)
+    return True

@@ -1,0 +1,64 @@
+"""Shared test helpers: real uvicorn servers on 127.0.0.1 and waiting on conditions."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (for subprocesses that must bind it themselves)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def serve(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
+    """Run ``app`` on a real uvicorn server bound to a fresh port; yield its base URL."""
+    sock = socket.socket()
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await wait_until_async(lambda: server.started or task.done(), timeout=10)
+        if task.done():
+            task.result()
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        sock.close()
+
+
+async def wait_until_async(
+    predicate: Callable[[], bool | Awaitable[bool]], *, timeout: float = 10.0, interval: float = 0.01
+) -> None:
+    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float = 10.0, interval: float = 0.02) -> None:
+    """Blocking variant of ``wait_until_async`` for subprocess-driven tests."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
