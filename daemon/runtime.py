@@ -34,7 +34,7 @@ from daemon.providers.base import Provider
 from daemon.providers.lingo import LingoProvider
 from daemon.sdnotify import notify
 from daemon.secrets import Secret, load_secret
-from daemon.sources.files import watch_documents
+from daemon.sources.files import prove_watching, watch_documents
 from daemon.state.store import StateStore
 from daemon.syncer import Syncer
 from daemon.webhooks.app import WebhookReceiver, create_app
@@ -227,13 +227,18 @@ class Daemon:
         async with wired(self.loaded, events=self.events) as wiring:
             self.wiring = wiring
             syncer = wiring.syncer
+            debounce = config.sync.debounce_ms
+            live = asyncio.Event()
+            watcher = asyncio.create_task(self._watch_loop(syncer, live), name="watch")
+            if not await prove_watching(syncer.sources, live, debounce_ms=debounce):
+                log.warning("watcher_unconfirmed", hint="file changes may be noticed late; catch-up rescans them")
             await self._reconcile(syncer)
             notify("READY=1")
             notify(f"STATUS=watching {len(syncer.documents())} documents")
             log.info("daemon_ready", documents=len(syncer.documents()))
             catchup_every = config.sync.polling_mode_seconds if wiring.polling else config.sync.poll_seconds
             tasks = [
-                asyncio.create_task(self._watch_loop(syncer), name="watch"),
+                watcher,
                 asyncio.create_task(self._submit_loop(syncer), name="submit"),
                 asyncio.create_task(self._inbox_loop(syncer), name="inbox"),
                 asyncio.create_task(self._catchup_loop(syncer, catchup_every), name="catchup"),
@@ -257,9 +262,9 @@ class Daemon:
         self.events.submit.set()
         self.events.commit.set()
 
-    async def _watch_loop(self, syncer: Syncer) -> None:
+    async def _watch_loop(self, syncer: Syncer, live: asyncio.Event) -> None:
         debounce = self.loaded.config.sync.debounce_ms
-        async for touched in watch_documents(syncer.sources, debounce_ms=debounce, stop=self.events.stop):
+        async for touched in watch_documents(syncer.sources, debounce_ms=debounce, stop=self.events.stop, live=live):
             log.info("sources_changed", documents=sorted(doc for _, doc in touched))
             await syncer.scan(touched, allow_deletions=self.allow_deletions)
             self.events.submit.set()

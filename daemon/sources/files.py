@@ -100,14 +100,29 @@ class FileSource:
         return dirs
 
 
+PROBE_NAME = ".locsync-watch-probe"
+
+
+def watch_roots(sources: list[FileSource]) -> list[Path]:
+    return sorted({d for source in sources for d in source.watch_dirs()})
+
+
 async def watch_documents(
-    sources: list[FileSource], *, debounce_ms: int, stop: asyncio.Event
+    sources: list[FileSource], *, debounce_ms: int, stop: asyncio.Event, live: asyncio.Event | None = None
 ) -> AsyncIterator[set[tuple[int, str]]]:
-    """Yield sets of (source index, document id) whose source file changed on disk."""
-    dirs = sorted({d for source in sources for d in source.watch_dirs()})
+    """Yield sets of (source index, document id) whose source file changed on disk.
+
+    ``live`` is set once the watcher has seen a probe file (see ``prove_watching``), which
+    proves that changes from then on are caught: a scan started after that misses nothing.
+    """
+    dirs = watch_roots(sources)
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
         candidate = Path(path)
+        if candidate.name == PROBE_NAME:
+            if live is not None:
+                live.set()
+            return False
         if is_temp_file(candidate):
             return False
         return any(source.document_id(candidate) is not None for source in sources)
@@ -124,3 +139,22 @@ async def watch_documents(
                     touched.add((index, doc_id))
         if touched:
             yield touched
+
+
+async def prove_watching(sources: list[FileSource], live: asyncio.Event, *, debounce_ms: int) -> bool:
+    """Touch a probe file until the watcher reports it; False if it never does (then we poll)."""
+    roots = watch_roots(sources)
+    wait = max(debounce_ms, 50) / 1000 + 0.5
+    try:
+        for _attempt in range(20):
+            for root in roots:
+                (root / PROBE_NAME).write_bytes(b"")
+            try:
+                await asyncio.wait_for(live.wait(), wait)
+                return True
+            except TimeoutError:
+                continue
+        return False
+    finally:
+        for root in roots:
+            (root / PROBE_NAME).unlink(missing_ok=True)
