@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 import uvicorn
@@ -38,6 +38,9 @@ from daemon.sources.files import prove_watching, watch_documents
 from daemon.state.store import StateStore
 from daemon.syncer import Syncer
 from daemon.webhooks.app import WebhookReceiver, create_app
+
+if TYPE_CHECKING:
+    from daemon.engine.app import Engine
 
 log = structlog.get_logger("locsync.runtime")
 T = TypeVar("T")
@@ -61,6 +64,7 @@ class Wiring:
     server_task: asyncio.Task[None]
     base_url: str
     polling: bool
+    engine: Engine | None
 
 
 def _new_whsec() -> str:
@@ -85,7 +89,7 @@ async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncI
     store = StateStore(loaded.state_path)
     provider_cfg = config.provider
     webhook_secrets: list[str] = []
-    engine = None
+    engine: Engine | None = None
     sock = socket.socket(socket.AF_INET6 if ":" in config.server.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -178,7 +182,7 @@ async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncI
             await engine.start()
         log.info("server_listening", url=local_url, mode="polling" if polling else "webhooks",
                  provider=provider_cfg.kind)
-        yield Wiring(store, provider, syncer, receiver, server, server_task, local_url, polling)
+        yield Wiring(store, provider, syncer, receiver, server, server_task, local_url, polling, engine)
     finally:
         if engine is not None:
             await engine.stop()

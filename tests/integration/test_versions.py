@@ -1,0 +1,110 @@
+"""Versions and idempotency against the reference engine over real HTTP (polling mode)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from daemon.engine.app import Engine
+from daemon.engine.settings import EngineSettings, Knobs
+from daemon.engine.translators.pseudo import pseudo_translate
+from daemon.providers.base import SubmitRequest
+from daemon.runtime import wired
+from tests.helpers import serve, wait_until_async
+from tests.integration.conftest import make_project
+
+pytestmark = pytest.mark.anyio
+KEY = "lsk_versions"
+SECRET = "whsec_" + "dmVyc2lvbnMtdGVzdC1zZWNyZXQtMzItYnl0ZXMhISE="
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[tuple[Engine, str]]:
+    engine = Engine(EngineSettings(db_path=str(tmp_path / "engine.db"), webhook_secret=SECRET, api_keys=(KEY,)),
+                    Knobs(pause_processing=True))
+    await engine.start()
+    try:
+        async with serve(engine.app) as url:
+            yield engine, url
+    finally:
+        await engine.stop()
+
+
+async def test_result_for_version_n_after_n_plus_1_does_not_overwrite_changed_keys(
+    tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eng, url = engine
+    monkeypatch.setenv("LINGO_API_KEY", KEY)
+    loaded = make_project(tmp_path / "repo", {"a": "One", "b": "Two"}, provider={"kind": "lingo", "baseUrl": url})
+    async with wired(loaded) as wiring:
+        assert wiring.polling
+        syncer = wiring.syncer
+        await syncer.scan()
+        await syncer.submit_pending()
+        (loaded.root / "locales/en.json").write_text(json.dumps({"a": "One, changed", "b": "Two"}) + "\n")
+        await syncer.scan()
+        await syncer.submit_pending()
+        jobs = {job.version: job for job in wiring.store.jobs()}
+        assert sorted(jobs) == [1, 2]
+        eng.update_knobs({"pause_processing": False})
+        await wait_until_async(lambda: eng.stats()["jobs_completed"] == 2)
+
+        for version in (2, 1):  # the newer result lands first, the older one after it
+            result = await wiring.provider.get_job(jobs[version].job_id)
+            assert wiring.store.job_received(result.job_id, result.status, result.output, None)
+            assert await syncer.apply_received() == 1
+
+        de = json.loads((loaded.root / "locales/de.json").read_text())
+        assert de == {"a": pseudo_translate("One, changed", "de"), "b": pseudo_translate("Two", "de")}
+        why = wiring.store.locale_record("locales/[locale].json", "de", "b")
+        assert why is not None and why.written_version == 1 and why.provenance == "machine"
+
+
+async def test_resubmission_after_a_crash_reuses_the_group(
+    tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eng, url = engine
+    monkeypatch.setenv("LINGO_API_KEY", KEY)
+    loaded = make_project(tmp_path / "repo", {"a": "One"}, provider={"kind": "lingo", "baseUrl": url})
+    async with wired(loaded) as wiring:
+        await wiring.syncer.scan()
+        (pending,) = wiring.store.pending_submissions()
+        body = pending.request
+        # the request reached the provider, then the daemon died before recording the 202
+        first = await wiring.provider.submit(SubmitRequest(
+            body["sourceLocale"], tuple(body["targetLocales"]), body["data"], pending.idempotency_key))
+        await wiring.syncer.submit_pending()
+        (job,) = wiring.store.jobs()
+        assert job.group_id == first.group_id
+        stats = eng.stats()
+        assert stats["groups_created"] == 1 and stats["idempotent_replays"] == 1
+        assert stats["idempotency_conflicts"] == 0
+
+        eng.update_knobs({"pause_processing": False})
+        await wait_until_async(lambda: eng.stats()["jobs_completed"] == 1)
+        assert await wiring.syncer.catch_up(walk_list=True) == 1
+        assert await wiring.syncer.apply_received() == 1
+        assert json.loads((loaded.root / "locales/de.json").read_text()) == {"a": pseudo_translate("One", "de")}
+
+
+async def test_state_database_lost_same_content_same_key_new_content_new_key(
+    tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eng, url = engine
+    monkeypatch.setenv("LINGO_API_KEY", KEY)
+    loaded = make_project(tmp_path / "repo", {"a": "One"}, provider={"kind": "lingo", "baseUrl": url})
+    keys = []
+    for text in ("One", "One", "Uno"):
+        (loaded.root / "locales/en.json").write_text(json.dumps({"a": text}) + "\n")
+        loaded.state_path.unlink(missing_ok=True)
+        async with wired(loaded) as wiring:
+            await wiring.syncer.scan()
+            await wiring.syncer.submit_pending()
+            (sub,) = wiring.store.submissions()
+            keys.append(sub.idempotency_key)
+    assert keys[0] == keys[1] != keys[2]
+    stats = eng.stats()
+    assert stats["groups_created"] == 2 and stats["idempotent_replays"] == 1 and stats["idempotency_conflicts"] == 0
