@@ -73,7 +73,7 @@ def _new_whsec() -> str:
 
 def _secret_or_problem(loaded: LoadedConfig, what: str, **kwargs: str | None) -> Secret | None:
     try:
-        return load_secret(base=loaded.base, **kwargs)  # type: ignore[arg-type]
+        return load_secret(base=loaded.base, **kwargs)
     except ValueError as exc:
         raise ConfigError(str(loaded.path), [ConfigProblem(None, f"provider.{what}", str(exc))]) from None
 
