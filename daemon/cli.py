@@ -210,7 +210,7 @@ def engine_serve(
     api_key = os.environ.get(api_key_env)
     settings = EngineSettings(
         db_path=db, webhook_secret=secret or "", api_keys=(api_key,) if api_key else (),
-        translator=translator,  # type: ignore[arg-type]
+        translator=translator,
         openai_base_url=openai_base_url, openai_model=openai_model,
         openai_api_key=os.environ.get("OPENAI_API_KEY"), allow_http_callbacks=allow_http_callbacks,
     )

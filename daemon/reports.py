@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from daemon.checksums import value_hash
-from daemon.config import LoadedConfig
+from daemon.config import LoadedConfig, ProviderConfig
 from daemon.errors import ProviderError
 from daemon.providers.base import GroupRef, JobRef, JobResult, Provider, SubmitRequest, WebhookEvent
+from daemon.secrets import Secret
 from daemon.state.store import StateStore
 from daemon.syncer import Syncer
 from daemon.writeback import read_target
@@ -24,6 +25,10 @@ class OfflineProvider(Provider):
     """Stands in for the provider where a command must not reach it."""
 
     name: ClassVar[str] = "offline"
+
+    @classmethod
+    def from_config(cls, config: ProviderConfig, api_key: Secret) -> OfflineProvider:
+        return cls()
 
     def _refuse(self) -> ProviderError:
         return ProviderError(self.name, None, "this command does not contact the provider")

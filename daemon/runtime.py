@@ -30,6 +30,7 @@ from daemon.atomic import sweep_temp_files
 from daemon.config import LoadedConfig
 from daemon.errors import ConfigError, ConfigProblem, GitError, ProviderError
 from daemon.gitcommit import GitRepo, GitSettings
+from daemon.providers import provider_class
 from daemon.providers.base import Provider
 from daemon.providers.lingo import LingoProvider
 from daemon.sdnotify import notify
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("locsync.runtime")
 T = TypeVar("T")
+INBOX_RETENTION_SECONDS = 7 * 24 * 3600
 
 
 class _Server(uvicorn.Server):
@@ -145,7 +147,7 @@ async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncI
         )
         if webhook_secret_value is not None:
             webhook_secrets = [s for s in webhook_secret_value.reveal().split() if s]
-        provider = LingoProvider(provider_cfg.base_url, api_key_secret, timeout=provider_cfg.timeout_seconds)
+        provider = provider_class(provider_cfg.kind).from_config(provider_cfg, api_key_secret)
         public = config.server.public_url
         callback_url = f"{public}/webhooks/lingo" if public and webhook_secrets else None
         if callback_url and not callback_url.startswith("https://") and not provider_cfg.allow_http_callback:
@@ -293,6 +295,8 @@ class Daemon:
             await asyncio.sleep(every)
             if await self._guard(syncer.catch_up(), default=0):
                 self.events.inbox.set()
+            # keep delivery ids well past any sender's retry horizon (Svix ~27 h, Stripe 3 days)
+            syncer.store.inbox_prune(time.time() - INBOX_RETENTION_SECONDS)
 
     async def _commit_loop(self, syncer: Syncer) -> None:
         window = self.loaded.config.git.batch_seconds

@@ -10,7 +10,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from daemon.config import ProviderConfig
+    from daemon.secrets import Secret
 
 TERMINAL_OK = frozenset({"completed", "completed_with_warnings"})
 TERMINAL_FAILED = frozenset({"failed"})
@@ -84,6 +88,11 @@ class Provider(ABC):
     """A localization platform. Every call may raise ``daemon.errors.ProviderError`` subclasses."""
 
     name: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: ProviderConfig, api_key: Secret) -> Provider:
+        """Build the provider from its config section (the registry calls this)."""
 
     @abstractmethod
     async def submit(self, request: SubmitRequest) -> GroupRef:

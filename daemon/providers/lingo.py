@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
 from daemon.errors import ProviderQuota, ProviderRejected, ProviderUnavailable
 from daemon.providers.base import GroupRef, JobRef, JobResult, Provider, SubmitRequest, WebhookEvent
 from daemon.secrets import Secret
+
+if TYPE_CHECKING:
+    from daemon.config import ProviderConfig
 
 
 class LingoProvider(Provider):
@@ -38,6 +41,10 @@ class LingoProvider(Provider):
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
         )
+
+    @classmethod
+    def from_config(cls, config: ProviderConfig, api_key: Secret) -> LingoProvider:
+        return cls(config.base_url, api_key, timeout=config.timeout_seconds)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
