@@ -30,6 +30,7 @@ from daemon.atomic import sweep_temp_files
 from daemon.config import LoadedConfig
 from daemon.errors import ConfigError, ConfigProblem, GitError, ProviderError
 from daemon.gitcommit import GitRepo, GitSettings
+from daemon.gitlocks import clear_stale_locks
 from daemon.providers import provider_class
 from daemon.providers.base import Provider
 from daemon.providers.lingo import LingoProvider
@@ -167,6 +168,7 @@ async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncI
         if git_root is None:
             log.warning("git_disabled", reason=f"{loaded.root} is not inside a git repository")
         else:
+            clear_stale_locks(git_root)
             git = GitRepo(git_root, GitSettings(
                 author_name=config.git.author_name, author_email=config.git.author_email, skip_ci=config.git.skip_ci,
             ))

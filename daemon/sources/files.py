@@ -145,6 +145,8 @@ async def prove_watching(sources: list[FileSource], live: asyncio.Event, *, debo
     """Touch a probe file until the watcher reports it; False if it never does (then we poll)."""
     roots = watch_roots(sources)
     wait = max(debounce_ms, 50) / 1000 + 0.5
+    for root in roots:  # a probe left behind by a killed daemon must not count as proof
+        (root / PROBE_NAME).unlink(missing_ok=True)
     try:
         for _attempt in range(20):
             for root in roots:
