@@ -19,7 +19,7 @@ log = structlog.get_logger("locsync.git")
 
 def git_processes_in(root: Path) -> list[int]:
     """PIDs of running ``git`` processes whose working folder is inside ``root`` (Linux /proc)."""
-    found = []
+    found: list[int] = []
     proc = Path("/proc")
     if not proc.is_dir():
         return found

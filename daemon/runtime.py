@@ -93,7 +93,10 @@ async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncI
     provider_cfg = config.provider
     webhook_secrets: list[str] = []
     engine: Engine | None = None
-    sock = socket.socket(socket.AF_INET6 if ":" in config.server.host else socket.AF_INET)
+    # IPPROTO_TCP (not the default 0) makes asyncio set TCP_NODELAY on accepted connections;
+    # without it each webhook answer can wait ~40 ms on Nagle and delayed ACKs
+    family = socket.AF_INET6 if ":" in config.server.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((config.server.host, config.server.port))

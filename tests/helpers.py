@@ -22,7 +22,9 @@ def free_port() -> int:
 @asynccontextmanager
 async def serve(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Run ``app`` on a real uvicorn server bound to a fresh port; yield its base URL."""
-    sock = socket.socket()
+    # protocol IPPROTO_TCP (not 0) so asyncio enables TCP_NODELAY on accepted connections;
+    # without it every request waits ~40 ms on Nagle and delayed ACKs
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio")

@@ -1,0 +1,161 @@
+"""Webhook delivery: the outbox worker that POSTs job results to callback URLs.
+
+Deliveries are rows in the store (written with the job's completion), so they survive a
+restart. Each message has a stable ``webhook-id`` (``msg_<jobId>``) across all its attempts,
+which is what receivers dedupe on, and is signed afresh at every attempt with the current
+time (Standard Webhooks, api-contracts §1.9), so a retry an hour later is not rejected as a
+replay. Only a 2xx is success; anything else (3xx included: redirects are not followed)
+is retried on the ``delivery_retry_delays`` schedule, then given up.
+
+Each attempt runs in its own task, so one slow or hanging receiver never holds up the
+others. The test knobs act here: ``pause_deliveries`` holds messages (they stay pending
+and go out when unpaused), ``reorder_jitter_seconds`` delays each attempt by a random
+amount so messages arrive out of order, ``duplicate_rate`` sends a delivered message a
+second time with the same webhook-id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from typing import Any
+
+import httpx
+import structlog
+
+from daemon.engine.settings import EngineSettings, Knobs
+from daemon.engine.store import DeliveryRow, EngineStore
+from daemon.engine.waiting import wait_event
+from daemon.webhooks.signatures import signed_headers
+
+log = structlog.get_logger("locsync.engine")
+
+IDLE_POLL_SECONDS = 0.25
+
+
+def webhook_id_for(job_id: str) -> str:
+    """The message id of a job's delivery: stable across retries and restarts."""
+    return f"msg_{job_id}"
+
+
+def build_payload(
+    *,
+    job_id: str,
+    group_id: str,
+    source_locale: str,
+    target_locale: str,
+    output: Any = None,
+    error: str | None = None,
+) -> str:
+    """The JSON body (api-contracts §1.8): ``translation.completed`` with ``data``, or
+    ``translation.failed`` with ``error``. Serialised once and stored, so every attempt sends
+    the same bytes."""
+    payload: dict[str, Any] = {
+        "type": "translation.failed" if error is not None else "translation.completed",
+        "jobId": job_id,
+        "groupId": group_id,
+        "sourceLocale": source_locale,
+        "targetLocale": target_locale,
+    }
+    if error is not None:
+        payload["error"] = error
+    else:
+        payload["data"] = output
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+class Deliverer:
+    """Runs pending deliveries until cancelled; ``wake()`` when new ones may be due."""
+
+    def __init__(self, *, store: EngineStore, settings: EngineSettings, knobs: Knobs, rng: random.Random) -> None:
+        self._store = store
+        self._settings = settings
+        self._knobs = knobs
+        self._rng = rng
+        self._wake = asyncio.Event()
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        self._client = httpx.AsyncClient(timeout=self._settings.delivery_timeout_seconds)
+        try:
+            while True:
+                self._wake.clear()
+                timeout = IDLE_POLL_SECONDS
+                if not self._knobs.pause_deliveries:
+                    now = time.time()
+                    for webhook_id, due in self._store.pending_deliveries():
+                        if webhook_id in self._inflight:
+                            continue
+                        if due > now:
+                            timeout = min(timeout, due - now)
+                            break
+                        task = asyncio.create_task(self._deliver(webhook_id), name=f"deliver {webhook_id}")
+                        self._inflight[webhook_id] = task
+                await wait_event(self._wake, timeout)
+        finally:
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _deliver(self, webhook_id: str) -> None:
+        try:
+            jitter = self._knobs.reorder_jitter_seconds
+            if jitter > 0:
+                await asyncio.sleep(self._rng.uniform(0, jitter))
+            if self._knobs.pause_deliveries:
+                return  # stays pending; the loop sends it once unpaused
+            row = self._store.get_delivery(webhook_id)
+            if row is None or not row.pending:
+                return
+            ok, detail = await self._post(row)
+            if ok:
+                self._store.record_delivery_success(webhook_id, now=time.time())
+                log.info("delivery_succeeded", webhook_id=webhook_id, attempt=row.attempts + 1)
+                if self._knobs.duplicate_rate > 0 and self._rng.random() < self._knobs.duplicate_rate:
+                    await self._post(row)
+                    log.info("delivery_duplicated", webhook_id=webhook_id)
+                return
+            delays = self._knobs.delivery_retry_delays
+            attempt = row.attempts + 1
+            retry_at = time.time() + delays[attempt - 1] if attempt <= len(delays) else None
+            self._store.record_delivery_failure(webhook_id, error=detail, retry_at=retry_at)
+            if retry_at is None:
+                log.warning("delivery_gave_up", webhook_id=webhook_id, attempts=attempt, error=detail)
+            else:
+                log.info("delivery_retry_scheduled", webhook_id=webhook_id, attempt=attempt, error=detail)
+        finally:
+            self._inflight.pop(webhook_id, None)
+            self._wake.set()
+
+    async def _post(self, row: DeliveryRow) -> tuple[bool, str]:
+        """One signed POST; returns (2xx?, short description). Never raises for HTTP trouble."""
+        assert self._client is not None
+        body = row.payload.encode()
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "locsync-engine",
+            **signed_headers(self._settings.webhook_secret, row.webhook_id, int(time.time()), body),
+        }
+        self._store.bump("deliveries_attempted")
+        try:
+            response = await self._client.post(row.url, content=body, headers=headers)
+        except (httpx.HTTPError, OSError, ValueError) as exc:  # transport trouble or an unusable URL
+            self._store.bump("delivery_errors")
+            return False, type(exc).__name__
+        if 200 <= response.status_code < 300:
+            return True, f"HTTP {response.status_code}"
+        self._store.bump("delivery_errors")
+        return False, f"HTTP {response.status_code}"
