@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -64,3 +65,8 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float = 10.0, interval
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def shared_corpus() -> Path:
+    """``../shared/corpus`` beside the project root (absent in a user's clone: tests skip)."""
+    return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

@@ -15,9 +15,10 @@ from daemon.errors import FormatError
 from daemon.formats import get_format, known_formats
 from daemon.formats.base import Leaf, ParsedFile
 from daemon.formats.json_format import MAX_DEPTH, JsonFormat
+from tests.helpers import shared_corpus
 
 FMT = JsonFormat()
-CORPUS = Path("/work/shared/corpus")
+CORPUS = shared_corpus()
 
 
 def parse(text: str | bytes) -> ParsedFile:
