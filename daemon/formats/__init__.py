@@ -14,6 +14,18 @@ from daemon.formats.base import Format
 
 _REGISTRY: dict[str, str] = {
     "json": "daemon.formats.json_format:JsonFormat",
+    "i18next": "daemon.formats.i18next_json:I18nextFormat",
+    "formatjs": "daemon.formats.formatjs_json:FormatJsFormat",
+    "yaml-rails": "daemon.formats.rails_yaml:RailsYamlFormat",
+    "yaml": "daemon.formats.plain_yaml:PlainYamlFormat",
+    "po": "daemon.formats.gettext_po:GettextPoFormat",
+    "xliff": "daemon.formats.xliff:XliffFormat",
+    "android": "daemon.formats.android_xml:AndroidStringsFormat",
+    "apple-strings": "daemon.formats.apple_strings:AppleStringsFormat",
+    "xcstrings": "daemon.formats.xcstrings:XcstringsFormat",
+    "arb": "daemon.formats.flutter_arb:FlutterArbFormat",
+    "properties": "daemon.formats.java_properties:JavaPropertiesFormat",
+    "markdown": "daemon.formats.markdown:MarkdownFormat",
 }
 
 
