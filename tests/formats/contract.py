@@ -56,6 +56,8 @@ class FormatContract:
     corpus_suffixes: ClassVar[tuple[str, ...]] = ()
     sample: ClassVar[bytes]
     max_changed_lines: ClassVar[int] = 2  # one line removed, one added
+    # corpus files (relative to the corpus) allowed to change more lines, each with the reason
+    layout_exceptions: ClassVar[dict[str, str]] = {}
 
     @property
     def fmt(self) -> Format:
@@ -96,7 +98,10 @@ class FormatContract:
             reparsed = self.fmt.parse(rendered, path=str(path))
             if reparsed.entries != values:
                 failures.append(f"{path.relative_to(CORPUS)}: entries differ after re-parse")
-            elif changed_lines(data, rendered) > self.max_changed_lines:
+            elif (
+                changed_lines(data, rendered) > self.max_changed_lines
+                and path.relative_to(CORPUS).as_posix() not in self.layout_exceptions
+            ):
                 failures.append(f"{path.relative_to(CORPUS)}: {changed_lines(data, rendered)} lines changed")
         assert failures == []
 
