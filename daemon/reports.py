@@ -137,7 +137,7 @@ def why_report(loaded: LoadedConfig, file: str, key: str) -> str:
                 if doc.path_for(locale) != wanted:
                     continue
                 record = syncer.store.locale_record(doc.id, locale, key)
-                target = read_target(syncer.formats[index], wanted, doc.relpath_for(locale))
+                target = read_target(syncer.formats[index], wanted, doc.relpath_for(locale), locale)
                 lines = [f"{doc.relpath_for(locale)} {key}"]
                 if target is not None and key in target.entries:
                     lines.append(f"  value: {target.entries[key]!r}")

@@ -93,7 +93,7 @@ class Syncer:
             data = doc.source_path.read_bytes()
         except OSError as exc:
             raise FormatError(shown, None, None, f"cannot read: {exc.strerror}") from exc
-        return self.formats[index].parse(data, path=shown)
+        return self.formats[index].parse(data, path=shown, locale=doc.source.source_locale)
 
     # --- scan: plan and execute local changes, queue submissions ------------------------
 
@@ -129,7 +129,7 @@ class Syncer:
         targets: dict[str, ParsedFile | None] = {}
         inputs = []
         for locale in doc.source.target_locales:
-            parsed = read_target(fmt, doc.path_for(locale), doc.relpath_for(locale))
+            parsed = read_target(fmt, doc.path_for(locale), doc.relpath_for(locale), locale)
             targets[locale] = parsed
             records = self.store.locale_records(doc.id, locale)
             inputs.append(LocaleInput(locale, parsed.entries if parsed else None, records))
@@ -149,7 +149,7 @@ class Syncer:
             locale = locale_plan.locale
             target = targets[locale]
             values, written = apply_local(dict(target.entries) if target else {}, locale_plan.write, locale_plan.delete)
-            if write_target(fmt, doc.path_for(locale), values, source=source, target=target):
+            if write_target(fmt, doc.path_for(locale), values, source=source, target=target, locale=locale):
                 self.store.add_pending_commit(doc.relpath_for(locale), doc.id, locale, None)
                 log.info("target_written", locale=locale, locked=len(locale_plan.write), deleted=len(locale_plan.delete))
             for key, current in locale_plan.human.items():
@@ -327,7 +327,7 @@ class Syncer:
         fmt = self.formats[index]
         source = self._parse_source(index, doc)
         path = doc.path_for(job.locale)
-        target = read_target(fmt, path, doc.relpath_for(job.locale))
+        target = read_target(fmt, path, doc.relpath_for(job.locale), job.locale)
         checksums = {key: value_hash(value) for key, value in source.entries.items()}
         outcome = merge_result(
             target=target.entries if target else None,
@@ -338,7 +338,7 @@ class Syncer:
             records=self.store.locale_records(doc.id, job.locale),
             rules=self.rules[index],
         )
-        changed = write_target(fmt, path, outcome.values, source=source, target=target)
+        changed = write_target(fmt, path, outcome.values, source=source, target=target, locale=job.locale)
         if changed:
             self.store.add_pending_commit(doc.relpath_for(job.locale), doc.id, job.locale, job.group_id)
         self.store.record_written(doc.id, job.locale, outcome.written, job_id=job.job_id, version=job.version)

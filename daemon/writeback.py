@@ -99,7 +99,7 @@ def apply_local(
     return merged, {k: (value_hash(v), "locked") for k, v in writes.items()}
 
 
-def read_target(fmt: Format, path: Path, shown: str) -> ParsedFile | None:
+def read_target(fmt: Format, path: Path, shown: str, locale: str | None = None) -> ParsedFile | None:
     """Parse the target file, or None when it does not exist yet."""
     try:
         data = path.read_bytes()
@@ -107,14 +107,20 @@ def read_target(fmt: Format, path: Path, shown: str) -> ParsedFile | None:
         return None
     except OSError as exc:
         raise FormatError(shown, None, None, f"cannot read: {exc.strerror}") from exc
-    return fmt.parse(data, path=shown)
+    return fmt.parse(data, path=shown, locale=locale)
 
 
 def write_target(
-    fmt: Format, path: Path, values: dict[str, Leaf], *, source: ParsedFile, target: ParsedFile | None
+    fmt: Format,
+    path: Path,
+    values: dict[str, Leaf],
+    *,
+    source: ParsedFile,
+    target: ParsedFile | None,
+    locale: str | None = None,
 ) -> bool:
     """Render and atomically write the target; False when the bytes would not change."""
-    rendered = fmt.render(values, source=source, target=target)
+    rendered = fmt.render(values, source=source, target=target, locale=locale)
     if target is not None and rendered == target.raw:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)

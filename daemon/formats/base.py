@@ -41,18 +41,29 @@ class Format(ABC):
     extensions: ClassVar[tuple[str, ...]]
 
     @abstractmethod
-    def parse(self, data: bytes, *, path: str) -> ParsedFile:
-        """Parse ``data`` read from ``path``.
+    def parse(self, data: bytes, *, path: str, locale: str | None = None) -> ParsedFile:
+        """Parse ``data`` read from ``path``, the file of ``locale`` (None when unknown).
 
-        Raises only ``daemon.errors.FormatError`` naming ``path``, the line and the column.
+        Formats whose files name their locale (a Rails YAML root key, an XLIFF
+        ``target-language``) or hold several locales (String Catalogs) use ``locale``;
+        the others ignore it. Raises only ``daemon.errors.FormatError`` naming ``path``,
+        the line and the column.
         """
 
     @abstractmethod
-    def render(self, values: Mapping[str, Leaf], *, source: ParsedFile, target: ParsedFile | None) -> bytes:
+    def render(
+        self,
+        values: Mapping[str, Leaf],
+        *,
+        source: ParsedFile,
+        target: ParsedFile | None,
+        locale: str | None = None,
+    ) -> bytes:
         """Return the bytes of a target file whose entries are exactly ``values``.
 
         Keys are ordered as in ``source`` first, then as in ``target`` for keys only the target
         has, then as given. Layout (indentation, trailing newline, nesting) follows ``target``
         when it exists, else ``source``. When ``target`` already holds exactly ``values`` in that
-        order, the result is ``target.raw`` byte for byte.
+        order, the result is ``target.raw`` byte for byte. ``locale`` is the target's locale,
+        for formats that write it into the file (a new target's header or root key).
         """

@@ -299,7 +299,7 @@ class JsonFormat(Format):
     name: ClassVar[str] = "json"
     extensions: ClassVar[tuple[str, ...]] = (".json",)
 
-    def parse(self, data: bytes, *, path: str) -> ParsedFile:
+    def parse(self, data: bytes, *, path: str, locale: str | None = None) -> ParsedFile:
         bom = data.startswith(_BOM)
         body_bytes = data[len(_BOM) :] if bom else data
         try:
@@ -340,7 +340,14 @@ class JsonFormat(Format):
         )
         return ParsedFile(entries=parser.entries, raw=data, layout=layout)
 
-    def render(self, values: Mapping[str, Leaf], *, source: ParsedFile, target: ParsedFile | None) -> bytes:
+    def render(
+        self,
+        values: Mapping[str, Leaf],
+        *,
+        source: ParsedFile,
+        target: ParsedFile | None,
+        locale: str | None = None,
+    ) -> bytes:
         if target is not None and _same_entries(values, target.entries):
             target_order = list(target.entries)
             if target_order == list(values):
