@@ -51,8 +51,31 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+class FileChangedError(Exception):
+    """The file changed on disk after it was read; nothing was written (re-read and retry)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path} changed while locsync was writing it; nothing was written")
+
+
+_ANY = object()
+
+
+def _current_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None, expected: bytes | object | None = _ANY) -> None:
     """Replace ``path`` with ``data`` atomically and durably.
+
+    With ``expected`` (the bytes read before computing ``data``, or None for "did not exist"),
+    the file is compared again right before the rename and ``FileChangedError`` is raised if
+    someone saved it meanwhile, so a person editing the same file never loses their save to
+    ours (the window left is the microseconds between that check and the rename).
 
     The permission bits are ``mode`` if given, else those of the existing file, else 0o644
     minus the umask. A symlink at ``path`` is replaced by a regular file; callers that want
@@ -89,6 +112,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
         os.fsync(fd)
         os.close(fd)
         fd = -1
+        if expected is not _ANY and _current_bytes(path) != expected:
+            raise FileChangedError(path)
         os.replace(temp, path)
         temp = None
     except BaseException:

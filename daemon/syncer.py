@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from daemon.atomic import FileChangedError
 from daemon.backoff import delay_for
 from daemon.checksums import value_hash
 from daemon.config import LoadedConfig
@@ -110,7 +111,17 @@ class Syncer:
                 continue
             structlog.contextvars.bind_contextvars(document=doc.id)
             try:
-                self._scan_document(index, doc, report, allow_deletions=allow_deletions, dry_run=dry_run)
+                for attempt in range(5):
+                    try:
+                        self._scan_document(index, doc, report, allow_deletions=allow_deletions, dry_run=dry_run)
+                        break
+                    except FileChangedError as exc:
+                        log.info("target_changed_during_write", path=str(exc.path), attempt=attempt + 1)
+                        report.plans = [p for p in report.plans if p.document != doc.id]
+            except OSError as exc:
+                message = f"{exc.filename or doc.id}: {exc.strerror or exc}"
+                report.errors.append(message)
+                log.error("target_write_failed", error=message, hint="check permissions and free space")
             except FormatError as exc:
                 report.errors.append(str(exc))
                 log.error("source_invalid", error=str(exc), hint="fix the file; nothing was written")
@@ -311,11 +322,23 @@ class Syncer:
                 document=job.document, locale=job.locale, group_id=job.group_id, job_id=job.job_id
             ):
                 try:
-                    if self._apply(job):
+                    if self._apply_with_retry(job):
                         applied += 1
                 except FormatError as exc:
                     log.error("result_not_applied", error=str(exc), hint="fix the file; the result is kept and retried")
+                except OSError as exc:
+                    log.error("target_write_failed", error=f"{exc.filename or ''}: {exc.strerror or exc}",
+                              hint="check permissions and free space; the result is kept and retried")
         return applied
+
+    def _apply_with_retry(self, job: JobRow, attempts: int = 5) -> bool:
+        """Apply, re-reading the target if someone saved it while we merged (their edit wins)."""
+        for _attempt in range(attempts - 1):
+            try:
+                return self._apply(job)
+            except FileChangedError as exc:
+                log.info("target_changed_during_write", path=str(exc.path), retrying=True)
+        return self._apply(job)
 
     def _apply(self, job: JobRow) -> bool:
         found = self.find(job.document)

@@ -119,10 +119,13 @@ def write_target(
     target: ParsedFile | None,
     locale: str | None = None,
 ) -> bool:
-    """Render and atomically write the target; False when the bytes would not change."""
+    """Render and atomically write the target; False when the bytes would not change.
+
+    Raises ``FileChangedError`` when the file changed since ``target`` was read.
+    """
     rendered = fmt.render(values, source=source, target=target, locale=locale)
     if target is not None and rendered == target.raw:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, rendered)
+    atomic_write(path, rendered, expected=target.raw if target is not None else None)
     return True

@@ -342,3 +342,21 @@ def test_no_result_is_ever_outside_root(maze: Path, relative: str) -> None:
         return
     assert result.resolve().is_relative_to(maze.resolve())
     assert result.is_relative_to(maze)
+
+
+def test_expected_bytes_guard_refuses_to_clobber_a_concurrent_save(tmp_path: Path) -> None:
+    """If the file changed after we read it, nothing is written and FileChangedError says so."""
+    from daemon.atomic import FileChangedError
+
+    target = tmp_path / "de.json"
+    target.write_bytes(b"theirs, saved after we read\n")
+    with pytest.raises(FileChangedError):
+        atomic_write(target, b"ours\n", expected=b"what we read\n")
+    assert target.read_bytes() == b"theirs, saved after we read\n"
+    assert sweep_temp_files(tmp_path) == []
+    atomic_write(target, b"ours\n", expected=b"theirs, saved after we read\n")
+    assert target.read_bytes() == b"ours\n"
+    with pytest.raises(FileChangedError):
+        atomic_write(tmp_path / "new.json", b"x", expected=b"existed")
+    atomic_write(tmp_path / "new.json", b"x", expected=None)
+    assert (tmp_path / "new.json").read_bytes() == b"x"
