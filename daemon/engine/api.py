@@ -43,6 +43,13 @@ _UNAUTHORIZED = "missing or invalid X-API-Key"
 Handler = Callable[[Request, EngineStore], Awaitable[Response]]
 
 
+def shown(engine: Engine, status: str) -> str:
+    """The status as reported: the ``unknown_status`` knob replaces the in-progress ones."""
+    if engine.knobs.unknown_status and status in ("queued", "processing"):
+        return engine.knobs.unknown_status
+    return status
+
+
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
@@ -91,7 +98,7 @@ def build_app(engine: Engine) -> Starlette:
             {
                 "groupId": group.id,
                 "status": group_status(jobs),
-                "jobs": [{"id": j.id, "targetLocale": j.target_locale, "status": j.status} for j in jobs],
+                "jobs": [{"id": j.id, "targetLocale": j.target_locale, "status": shown(engine, j.status)} for j in jobs],
                 "createdAt": group.created_at,
             },
             status_code=202,
@@ -111,7 +118,8 @@ def build_app(engine: Engine) -> Starlette:
                 "createdAt": group.created_at,
                 **rest_counts(jobs),
                 "jobs": [
-                    {"id": j.id, "targetLocale": j.target_locale, "status": j.status, "errorMessage": j.error_message}
+                    {"id": j.id, "targetLocale": j.target_locale, "status": shown(engine, j.status),
+                     "errorMessage": j.error_message}
                     for j in jobs
                 ],
             }
@@ -128,7 +136,7 @@ def build_app(engine: Engine) -> Starlette:
                 "groupId": job.group_id,
                 "sourceLocale": group.source_locale,
                 "targetLocale": job.target_locale,
-                "status": job.status,
+                "status": shown(engine, job.status),
                 "outputData": job.output,
                 "warnings": job.warnings,
                 "steps": job.steps,
@@ -147,7 +155,7 @@ def build_app(engine: Engine) -> Starlette:
         page, more = rows[: query.limit], len(rows) > query.limit
         return JSONResponse(
             {
-                "items": [_summary(job) for job in page],
+                "items": [_summary(job, engine) for job in page],
                 "nextCursor": encode_cursor(page[-1].created_at, page[-1].id) if more else None,
             }
         )
@@ -226,12 +234,12 @@ def build_app(engine: Engine) -> Starlette:
     return Starlette(routes=routes, exception_handlers={HTTPException: not_found_or_method, Exception: internal_error})
 
 
-def _summary(job: JobRow) -> dict[str, Any]:
+def _summary(job: JobRow, engine: Engine) -> dict[str, Any]:
     return {
         "id": job.id,
         "groupId": job.group_id,
         "targetLocale": job.target_locale,
-        "status": job.status,
+        "status": shown(engine, job.status),
         "warnings": job.warnings,
         "createdAt": job.created_at,
         "completedAt": job.completed_at,

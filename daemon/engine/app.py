@@ -23,11 +23,12 @@ from typing import Any
 
 import structlog
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from daemon.engine.api import build_app
 from daemon.engine.delivery import Deliverer
 from daemon.engine.events import GroupEvents
+from daemon.engine.faults import FaultInjector
 from daemon.engine.settings import EngineSettings, Knobs
 from daemon.engine.store import EngineStore
 from daemon.engine.translators import JobTranslator, make_translator
@@ -48,7 +49,7 @@ class Engine:
         self.settings = settings
         self.knobs = knobs if knobs is not None else Knobs()
         self.events = GroupEvents()
-        self.app: Starlette = build_app(self)
+        self.app: ASGIApp = FaultInjector(build_app(self), self.knobs.faults)
         self._rng = random.Random(self.knobs.seed)
         self._store: EngineStore | None = None
         self._translator: JobTranslator | None = None

@@ -66,6 +66,10 @@ class Knobs:
     pause_processing: bool = False
     delivery_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
     seed: int = 0
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    """Injected HTTP faults (429, 5xx, malformed bodies, hangs); see ``daemon.engine.faults``."""
+    unknown_status: str | None = None
+    """Report queued/processing jobs with this status string (clients must tolerate new values)."""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready view (sets become sorted lists, tuples lists)."""
@@ -79,6 +83,8 @@ class Knobs:
             "pause_processing": self.pause_processing,
             "delivery_retry_delays": list(self.delivery_retry_delays),
             "seed": self.seed,
+            "faults": [dict(f) for f in self.faults],
+            "unknown_status": self.unknown_status,
         }
 
     def update(self, changes: Mapping[str, Any]) -> None:
@@ -89,7 +95,10 @@ class Knobs:
                 raise ValueError(f"unknown knob {name!r}")
             parsed[name] = _PARSERS[name](name, value)
         for name, value in parsed.items():
-            setattr(self, name, value)
+            if name == "faults":
+                self.faults[:] = value  # the fault injector holds this very list
+            else:
+                setattr(self, name, value)
 
 
 def _number(name: str, value: Any) -> float:
@@ -123,6 +132,18 @@ def _delays(name: str, value: Any) -> tuple[float, ...]:
     return tuple(_number(name, v) for v in value)
 
 
+def _optional_status(name: str, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"{name} must be a non-empty string or null")
+    return value
+
+
+def _faults(name: str, value: Any) -> list[dict[str, Any]]:
+    from daemon.engine.faults import parse_faults
+
+    return parse_faults(name, value)
+
+
 def _seed(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be an integer")
@@ -139,4 +160,6 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "pause_processing": _flag,
     "delivery_retry_delays": _delays,
     "seed": _seed,
+    "faults": _faults,
+    "unknown_status": _optional_status,
 }
