@@ -365,6 +365,8 @@ class Syncer:
         if changed:
             self.store.add_pending_commit(doc.relpath_for(job.locale), doc.id, job.locale, job.group_id)
         self.store.record_written(doc.id, job.locale, outcome.written, job_id=job.job_id, version=job.version)
+        if outcome.resend:
+            self.store.forget_sent(doc.id, job.locale, outcome.resend)
         self.store.job_applied(job.job_id)
         for key in outcome.kept_human:
             log.warning("manual_edit_kept", key=key)

@@ -39,6 +39,7 @@ class MergeOutcome:
     kept_human: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    resend: list[str] = field(default_factory=list)
 
 
 def merge_result(
@@ -62,9 +63,15 @@ def merge_result(
             or rules.classify(key) not in ("translate", "preserved")
             or record is None
             or record.sent_version != version
-            or record.sent_checksum != source_checksums.get(key)
         ):
             outcome.stale.append(key)
+            continue
+        if record.sent_checksum != source_checksums.get(key):
+            # The source moved on after this version was sent and nothing newer is in flight:
+            # forget the send, so the next plan sends the key again even if the source text
+            # has meanwhile returned to what this version carried.
+            outcome.stale.append(key)
+            outcome.resend.append(key)
             continue
         if may_overwrite(values.get(key), key in values, translated, record):
             values[key] = translated

@@ -223,6 +223,14 @@ class StateStore:
                      sent.get(key)),
                 )
 
+    def forget_sent(self, document: str, locale: str, keys: list[str]) -> None:
+        """Clear the sent checksum of keys whose result came back stale (so they are sent again)."""
+        with self.write() as conn:
+            conn.executemany(
+                "UPDATE locale_keys SET sent_checksum = NULL WHERE document = ? AND locale = ? AND key = ?",
+                [(document, locale, k) for k in keys],
+            )
+
     def forget_keys(self, document: str, locale: str, keys: list[str]) -> None:
         with self.write() as conn:
             conn.executemany(
