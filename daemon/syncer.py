@@ -370,9 +370,13 @@ class Syncer:
         self.store.job_applied(job.job_id)
         for key in outcome.kept_human:
             log.warning("manual_edit_kept", key=key)
+        for key, detail in outcome.rejected.items():
+            log.warning("placeholder_mismatch", key=key, detail=detail,
+                        hint="the translation was not written; the previous value stays")
         log.info(
             "result_applied", version=job.version, written=len(outcome.written) - len(outcome.kept_human),
-            stale=len(outcome.stale), kept_human=len(outcome.kept_human), file_changed=changed,
+            stale=len(outcome.stale), kept_human=len(outcome.kept_human), rejected=len(outcome.rejected),
+            file_changed=changed,
         )
         return True
 

@@ -1,5 +1,7 @@
 """Merging values into target files, with the two guards that protect people's work.
 
+0. Placeholders: a translation that loses, adds or breaks a placeholder or tag is not
+   written (``daemon.placeholders``); the previous value stays and the key is reported.
 1. Stale results: a result for version V is applied to a key only if V is the latest
    version sent for that key and locale, and the key's source still has the checksum
    that was sent. Keys that did not change since still apply.
@@ -25,6 +27,7 @@ from daemon.checksums import value_hash
 from daemon.errors import FormatError
 from daemon.formats.base import Format, Leaf, ParsedFile
 from daemon.keyrules import KeyRules
+from daemon.placeholders import problems
 from daemon.state.store import LocaleKeyRecord
 
 log = structlog.get_logger("locsync.writeback")
@@ -40,6 +43,7 @@ class MergeOutcome:
     stale: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     resend: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)
 
 
 def merge_result(
@@ -72,6 +76,10 @@ def merge_result(
             # has meanwhile returned to what this version carried.
             outcome.stale.append(key)
             outcome.resend.append(key)
+            continue
+        broken = problems(str(source[key]), translated)
+        if broken:
+            outcome.rejected[key] = "; ".join(broken)
             continue
         if may_overwrite(values.get(key), key in values, translated, record):
             values[key] = translated

@@ -113,3 +113,25 @@ async def test_result_keys_outside_the_source_never_reach_a_file(tmp_path: Path)
         assert json.loads((loaded.root / "locales/de.json").read_text()) == {"greeting": "Hallo"}
         assert sorted(p.name for p in loaded.root.rglob("*") if p.is_file() and ".git" not in p.parts
                       and ".locsync" not in p.parts) == ["de.json", "en.json", "locsync.yaml"]
+
+
+async def test_a_translation_that_breaks_placeholders_is_not_written(tmp_path: Path) -> None:
+    loaded = make_project(tmp_path / "repo", {"greeting": "Hello {name}", "items": "%d items in <b>cart</b>"})
+    target = loaded.root / "locales/de.json"
+    target.write_text(json.dumps({"theirs": "kept"}) + "\n")
+    async with wired(loaded) as wiring:
+        assert wiring.engine is not None
+        wiring.engine.knobs.pause_deliveries = True
+        (loaded.root / "locales/en.json").write_text(json.dumps({"greeting": "Hi {name}",
+                                                                  "items": "%d items in <b>cart</b>"}) + "\n")
+        await wiring.syncer.scan()
+        await wiring.syncer.submit_pending()
+        (job,) = wiring.store.jobs()
+        wiring.store.job_received(job.job_id, "completed",
+                                  {"greeting": "Hallo {nom}", "items": "%d Dinge im <b>Korb</b>"}, None)
+        with structlog.testing.capture_logs() as logs:
+            assert await wiring.syncer.apply_received() == 1
+        de = json.loads(target.read_text())
+        assert de == {"items": "%d Dinge im <b>Korb</b>", "theirs": "kept"}
+        (warning,) = [e for e in logs if e["event"] == "placeholder_mismatch"]
+        assert warning["key"] == "greeting" and "missing {name}" in warning["detail"]
