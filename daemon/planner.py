@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from daemon.checksums import value_hash
 from daemon.formats.base import Leaf
 from daemon.keyrules import KeyRules
+from daemon.plurals import expand_for
 from daemon.state.store import LocaleKeyRecord
 
 
@@ -41,6 +42,7 @@ class LocalePlan:
 
     locale: str
     send: dict[str, str] = field(default_factory=dict)
+    send_values: dict[str, str] = field(default_factory=dict)
     write: dict[str, Leaf] = field(default_factory=dict)
     delete: list[str] = field(default_factory=list)
     adopt: dict[str, str] = field(default_factory=dict)
@@ -59,10 +61,17 @@ class DocumentPlan:
     source_checksums: dict[str, str]
     locales: list[LocalePlan]
 
-    def data_to_send(self, source: dict[str, Leaf]) -> dict[str, str]:
-        """The union of keys any locale needs, in source order, as sent to the provider."""
-        wanted = {k for plan in self.locales for k in plan.send}
-        return {k: v for k, v in source.items() if k in wanted and isinstance(v, str)}
+    def data_to_send(self) -> dict[str, str]:
+        """The union of keys any locale needs, in source order, as sent to the provider.
+
+        Plural forms a locale needs but the source lacks (Polish ``few``) carry the source's
+        ``other`` text, the same for every locale, so the union is well defined.
+        """
+        data: dict[str, str] = {}
+        for plan in self.locales:
+            for key, value in plan.send_values.items():
+                data.setdefault(key, value)
+        return data
 
     @property
     def locales_to_send(self) -> list[str]:
@@ -76,10 +85,20 @@ def plan_document(
     locales: list[LocaleInput],
     rules: KeyRules,
 ) -> DocumentPlan:
-    """Compare the source with what each target holds and what we recorded."""
-    checksums = {key: value_hash(value) for key, value in source.items()}
-    plans = [_plan_locale(source, checksums, previous_source, loc, rules) for loc in locales]
-    return DocumentPlan(document, checksums, plans)
+    """Compare the source with what each target holds and what we recorded.
+
+    Each locale is planned against the source expanded to its own plural categories.
+    """
+    all_checksums = {key: value_hash(value) for key, value in source.items()}
+    plans = []
+    for given in locales:
+        localized = expand_for(source, given.locale)
+        checksums = {key: value_hash(value) for key, value in localized.items()}
+        all_checksums.update(checksums)
+        plan = _plan_locale(localized, checksums, previous_source, given, rules)
+        plan.send_values = {k: v for k, v in localized.items() if k in plan.send and isinstance(v, str)}
+        plans.append(plan)
+    return DocumentPlan(document, all_checksums, plans)
 
 
 def _plan_locale(

@@ -25,6 +25,7 @@ from daemon.gitcommit import CommitRequest, GitRepo
 from daemon.idempotency import idempotency_key
 from daemon.keyrules import KeyRules
 from daemon.planner import DocumentPlan, LocaleInput, deletion_share, plan_document
+from daemon.plurals import expand_for
 from daemon.providers.base import TERMINAL_OK, Provider, SubmitRequest, is_terminal
 from daemon.sources.files import FileDocument, FileSource
 from daemon.state.store import JobRow, StateStore
@@ -172,7 +173,7 @@ class Syncer:
             self.store.record_written(doc.id, locale, written, sent_checksums=sent)
             if locale_plan.delete:
                 self.store.forget_keys(doc.id, locale, locale_plan.delete)
-        data = plan.data_to_send(source.entries)
+        data = plan.data_to_send()
         if data:
             version = self.store.next_version(doc.id)
             request = SubmitRequest(
@@ -351,12 +352,13 @@ class Syncer:
         source = self._parse_source(index, doc)
         path = doc.path_for(job.locale)
         target = read_target(fmt, path, doc.relpath_for(job.locale), job.locale)
-        checksums = {key: value_hash(value) for key, value in source.entries.items()}
+        localized = expand_for(source.entries, job.locale)
+        checksums = {key: value_hash(value) for key, value in localized.items()}
         outcome = merge_result(
             target=target.entries if target else None,
             result=job.result or {},
             version=job.version,
-            source=source.entries,
+            source=localized,
             source_checksums=checksums,
             records=self.store.locale_records(doc.id, job.locale),
             rules=self.rules[index],
