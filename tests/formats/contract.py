@@ -112,7 +112,7 @@ class FormatContract:
         rendered = self.fmt.render(values, source=parsed, target=None)
         assert self.fmt.parse(rendered, path="new").entries == values
 
-    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
     @given(st.binary(max_size=300))
     def test_any_bytes_parse_or_raise_format_error(self, data: bytes) -> None:
         try:
@@ -120,7 +120,7 @@ class FormatContract:
         except FormatError as exc:
             assert exc.path == "fuzz"
 
-    @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
     @given(st.data())
     def test_mutated_sample_parses_or_raises_format_error(self, data: st.DataObject) -> None:
         sample = bytearray(self.sample)
