@@ -161,8 +161,11 @@ class Syncer:
             locale = locale_plan.locale
             target = targets[locale]
             values, written = apply_local(dict(target.entries) if target else {}, locale_plan.write, locale_plan.delete)
-            if write_target(fmt, doc.path_for(locale), values, source=source, target=target, locale=locale):
+            # the commit intent is recorded before the write: a crash right after the write must
+            # still lead to a commit, and a recorded intent with nothing to commit costs nothing
+            if locale_plan.write or locale_plan.delete:
                 self.store.add_pending_commit(doc.relpath_for(locale), doc.id, locale, None)
+            if write_target(fmt, doc.path_for(locale), values, source=source, target=target, locale=locale):
                 log.info("target_written", locale=locale, locked=len(locale_plan.write), deleted=len(locale_plan.delete))
             for key, current in locale_plan.human.items():
                 written[key] = (current, "human")
@@ -363,9 +366,8 @@ class Syncer:
             records=self.store.locale_records(doc.id, job.locale),
             rules=self.rules[index],
         )
+        self.store.add_pending_commit(doc.relpath_for(job.locale), doc.id, job.locale, job.group_id)
         changed = write_target(fmt, path, outcome.values, source=source, target=target, locale=job.locale)
-        if changed:
-            self.store.add_pending_commit(doc.relpath_for(job.locale), doc.id, job.locale, job.group_id)
         self.store.record_written(doc.id, job.locale, outcome.written, job_id=job.job_id, version=job.version)
         if outcome.resend:
             self.store.forget_sent(doc.id, job.locale, outcome.resend)
