@@ -63,8 +63,6 @@ class SourceConfig(_Model):
     @classmethod
     def _include(cls, value: list[str]) -> list[str]:
         for pattern in value:
-            if LOCALE_PLACEHOLDER not in pattern:
-                raise ValueError(f"'{pattern}' has no '{LOCALE_PLACEHOLDER}' placeholder, e.g. 'locales/[locale].json'")
             if pattern.startswith("/") or ".." in Path(pattern).parts:
                 raise ValueError(f"'{pattern}' must be relative to the content root and stay inside it")
         return value
@@ -89,6 +87,20 @@ class SourceConfig(_Model):
             if problem:
                 raise ValueError(f"'{pattern}': {problem}")
         return value
+
+    @model_validator(mode="after")
+    def _placeholder(self) -> SourceConfig:
+        from daemon.formats import get_format
+
+        if get_format(self.format).multi_locale:
+            return self
+        for pattern in self.include:
+            if LOCALE_PLACEHOLDER not in pattern:
+                raise ValueError(
+                    f"include '{pattern}' has no '{LOCALE_PLACEHOLDER}' placeholder, e.g. 'locales/[locale].json' "
+                    f"(only formats holding every locale in one file, like xcstrings, go without)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _source_not_target(self) -> SourceConfig:

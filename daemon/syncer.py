@@ -160,6 +160,8 @@ class Syncer:
                 continue
             locale = locale_plan.locale
             target = targets[locale]
+            if fmt.multi_locale:  # the file also holds the locales written just before
+                target = read_target(fmt, doc.path_for(locale), doc.relpath_for(locale), locale)
             values, written = apply_local(dict(target.entries) if target else {}, locale_plan.write, locale_plan.delete)
             # the commit intent is recorded before the write: a crash right after the write must
             # still lead to a commit, and a recorded intent with nothing to commit costs nothing

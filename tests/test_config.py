@@ -77,7 +77,7 @@ def test_source_locale_as_target_is_rejected(tmp_path: Path) -> None:
 
 def test_include_without_placeholder_is_rejected(tmp_path: Path) -> None:
     (line,) = problems(tmp_path, VALID.replace("locales/[locale].json", "locales/en.json"))
-    assert ":2: sources.0.include:" in line and "[locale]" in line
+    assert ":2: sources.0:" in line and "no '[locale]' placeholder" in line
 
 
 def test_invalid_yaml_names_line(tmp_path: Path) -> None:

@@ -39,6 +39,8 @@ class Format(ABC):
 
     name: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
+    multi_locale: ClassVar[bool] = False
+    """One file holds every locale (String Catalogs): include patterns need no ``[locale]``."""
 
     @abstractmethod
     def parse(self, data: bytes, *, path: str, locale: str | None = None) -> ParsedFile:

@@ -356,6 +356,7 @@ class XcstringsFormat(Format):
 
     name: ClassVar[str] = "xcstrings"
     extensions: ClassVar[tuple[str, ...]] = (".xcstrings",)
+    multi_locale: ClassVar[bool] = True
 
     def parse(self, data: bytes, *, path: str, locale: str | None = None) -> ParsedFile:
         text, bom = decode_utf8(data, path)

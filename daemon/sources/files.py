@@ -82,6 +82,8 @@ class FileSource:
         for regex in self._regexes:
             match = regex.match(rel)
             if match:
+                if "locale" not in regex.groupindex:
+                    return rel  # one file for every locale (multi-locale formats)
                 start, end = match.span("locale")
                 return rel[:start] + LOCALE_PLACEHOLDER + rel[end:]
         return None
