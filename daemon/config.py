@@ -41,6 +41,9 @@ class SourceConfig(_Model):
     include: list[str] = Field(min_length=1)
     source_locale: str
     target_locales: list[str] = Field(min_length=1)
+    path_locales: dict[str, str] = {}
+    """How a locale is spelled in paths when it differs from its code: ``{en: ""}`` for Android's
+    ``values/`` or Java's ``messages.properties``, ``{pt-BR: pt-rBR}`` for Android regions."""
     locked_keys: list[str] = []
     ignored_keys: list[str] = []
     preserved_keys: list[str] = []
@@ -65,6 +68,15 @@ class SourceConfig(_Model):
         for pattern in value:
             if pattern.startswith("/") or ".." in Path(pattern).parts:
                 raise ValueError(f"'{pattern}' must be relative to the content root and stay inside it")
+        return value
+
+    @field_validator("path_locales")
+    @classmethod
+    def _path_locales(cls, value: dict[str, str]) -> dict[str, str]:
+        for locale, spelled in value.items():
+            _check_locale(locale)
+            if "/" in spelled or "\\" in spelled or spelled in (".", ".."):
+                raise ValueError(f"'{spelled}' (for {locale}) must be a plain path fragment without slashes")
         return value
 
     @field_validator("format")

@@ -29,7 +29,8 @@ class FileDocument:
     root: Path
 
     def path_for(self, locale: str) -> Path:
-        return confined_path(self.root, self.id.replace(LOCALE_PLACEHOLDER, locale))
+        spelled = self.source.path_locales.get(locale, locale)
+        return confined_path(self.root, fill(self.id, spelled))
 
     def relpath_for(self, locale: str) -> str:
         return self.path_for(locale).relative_to(self.root).as_posix()
@@ -39,19 +40,38 @@ class FileDocument:
         return self.path_for(self.source.source_locale)
 
 
-def _pattern_regex(pattern: str, locale: str) -> re.Pattern[str]:
+_SEPARATORS = "-_."
+
+
+def fill(pattern: str, spelled: str) -> str:
+    """``pattern`` with ``[locale]`` spelled out; an empty spelling also drops the separator
+    before it, so ``res/values-[locale]/strings.xml`` names Android's default ``res/values/``
+    and ``messages_[locale].properties`` Java's default ``messages.properties``."""
+    if spelled == "":
+        pattern = re.sub(r"[-_.]?\[locale\]", "", pattern)
+    return pattern.replace(LOCALE_PLACEHOLDER, spelled)
+
+
+def _pattern_regex(pattern: str, spelled: str) -> tuple[re.Pattern[str], str]:
+    """A regex matching the source files of ``pattern``, and the separator an empty spelling dropped."""
+    dropped = ""
+    if spelled == "":
+        index = pattern.find(LOCALE_PLACEHOLDER)
+        if index > 0 and pattern[index - 1] in _SEPARATORS:
+            dropped = pattern[index - 1]
+            pattern = pattern[: index - 1] + pattern[index:]
     parts = re.split(r"(\[locale\]|\*\*|\*)", pattern)
     out = []
     for part in parts:
         if part == LOCALE_PLACEHOLDER:
-            out.append(f"(?P<locale>{re.escape(locale)})")
+            out.append(f"(?P<locale>{re.escape(spelled)})")
         elif part == "**":
             out.append(".*")
         elif part == "*":
             out.append("[^/]*")
         else:
             out.append(re.escape(part))
-    return re.compile("^" + "".join(out) + "$")
+    return re.compile("^" + "".join(out) + "$"), dropped
 
 
 class FileSource:
@@ -60,12 +80,14 @@ class FileSource:
     def __init__(self, config: SourceConfig, root: Path) -> None:
         self.config = config
         self.root = root
-        self._regexes = [_pattern_regex(p, config.source_locale) for p in config.include]
+        spelled = config.path_locales.get(config.source_locale, config.source_locale)
+        self._spelled_source = spelled
+        self._regexes = [_pattern_regex(p, spelled) for p in config.include]
 
     def documents(self) -> list[FileDocument]:
         found: dict[str, FileDocument] = {}
         for pattern in self.config.include:
-            glob = pattern.replace(LOCALE_PLACEHOLDER, self.config.source_locale)
+            glob = fill(pattern, self._spelled_source)
             for path in sorted(self.root.glob(glob)):
                 if path.is_file() and not is_temp_file(path):
                     doc_id = self.document_id(path)
@@ -79,13 +101,13 @@ class FileSource:
             rel = path.resolve().relative_to(self.root).as_posix() if path.is_absolute() else path.as_posix()
         except ValueError:
             return None
-        for regex in self._regexes:
+        for regex, dropped in self._regexes:
             match = regex.match(rel)
             if match:
                 if "locale" not in regex.groupindex:
                     return rel  # one file for every locale (multi-locale formats)
                 start, end = match.span("locale")
-                return rel[:start] + LOCALE_PLACEHOLDER + rel[end:]
+                return rel[:start] + dropped + LOCALE_PLACEHOLDER + rel[end:]
         return None
 
     def watch_dirs(self) -> list[Path]:

@@ -71,3 +71,27 @@ async def test_format_syncs_through_the_daemon(tmp_path: Path, name: str) -> Non
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
     changed = [str(p) for p in after if before.get(p) != after[p] and ".locsync" not in p.parts]
     assert changed == []
+
+
+async def test_android_default_folder_and_region_spelling(tmp_path: Path) -> None:
+    """``values/`` holds the source (``pathLocales: {en: ""}``); ``pt-BR`` lives in ``values-pt-rBR/``."""
+    root = tmp_path / "repo"
+    (root / "res/values").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    (root / "res/values/strings.xml").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<resources>\n    <string name="hello">Hello %1$s</string>\n'
+        '    <plurals name="items">\n        <item quantity="one">%d item</item>\n'
+        '        <item quantity="other">%d items</item>\n    </plurals>\n</resources>\n')
+    config = {"sources": [{"format": "android", "include": ["res/values-[locale]/strings.xml"], "sourceLocale": "en",
+                           "targetLocales": ["pt-BR", "pl"], "pathLocales": {"en": "", "pt-BR": "pt-rBR"}}],
+              "provider": {"kind": "embedded"}, "server": {"port": 0}, "git": {"enabled": False}}
+    (root / "locsync.yaml").write_text(json.dumps(config))
+    result = await sync_once(load_config(root / "locsync.yaml"), allow_deletions=False, timeout=60)
+    assert (result.exit_code, result.errors) == (0, [])
+    android = get_format("android")
+    pt = android.parse((root / "res/values-pt-rBR/strings.xml").read_bytes(), path="pt", locale="pt-BR")
+    assert pt.entries["hello"] == pseudo_translate("Hello %1$s", "pt-BR")
+    pl = android.parse((root / "res/values-pl/strings.xml").read_bytes(), path="pl", locale="pl")
+    assert sorted(k for k in pl.entries if k.startswith("items/")) == [
+        "items/#few", "items/#many", "items/#one", "items/#other"]
+    assert not (root / "res/values-en").exists()
