@@ -8,6 +8,7 @@ from pathlib import Path
 
 from daemon.engine.translators.pseudo import pseudo_translate
 from tests.e2e.harness import SOURCE, EngineProcess, Project
+from tests.helpers import wait_until
 
 
 def test_bursts_of_5xx_quota_malformed_bodies_timeouts_and_unknown_statuses(tmp_path: Path) -> None:
@@ -60,8 +61,9 @@ def test_provider_down_for_a_while_the_daemon_keeps_queueing_and_says_why(tmp_pa
         assert daemon.proc.poll() is None
 
         engine.start()
+        expected = pseudo_translate("Still nothing here", "fr")
+        wait_until(lambda: project.read("fr")["cart"].get("empty") == expected, timeout=60)
         daemon.wait_event("git_committed", count=2, timeout=60)
-        assert project.read("fr")["cart"]["empty"] == pseudo_translate("Still nothing here", "fr")
         assert engine.stats()["groups_created"] == 2
     finally:
         assert daemon.stop() == 0
