@@ -93,10 +93,19 @@ def run(config: str, allow_deletions: bool) -> None:
 @handles_errors
 def sync(config: str, once: bool, allow_deletions: bool, timeout: float) -> None:
     """Scan, submit, wait for every result, write and commit; exit non-zero if anything failed (for CI)."""
+    loaded = _load(config)
+    _report_once(loaded, allow_deletions=allow_deletions, timeout=timeout)
+
+
+def _report_once(loaded: LoadedConfig, *, allow_deletions: bool, timeout: float) -> None:
+    from daemon.progress import TerminalProgress
     from daemon.runtime import sync_once
 
-    loaded = _load(config)
-    result = asyncio.run(sync_once(loaded, allow_deletions=allow_deletions, timeout=timeout))
+    progress = TerminalProgress(sys.stderr)
+    try:
+        result = asyncio.run(sync_once(loaded, allow_deletions=allow_deletions, timeout=timeout, progress=progress))
+    finally:
+        progress.close()
     for line in result.errors:
         click.echo(f"error: {line}", err=True)
     for line in result.failed:
@@ -131,13 +140,20 @@ def plan(config: str, as_json: bool) -> None:
 
 @main.command()
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (with --follow: one JSON object per line).")
+@click.option("--follow", "-f", is_flag=True,
+              help="Follow the groups in flight live through the provider's WebSocket until they complete (exit 1 if a locale failed).")
+@click.option("--timeout", default=0.0, show_default=True, help="With --follow: give up after this many seconds (0: never).")
 @handles_errors
-def status(config: str, as_json: bool) -> None:
+def status(config: str, as_json: bool, follow: bool, timeout: float) -> None:
     """Per document and locale: done, in flight or failed; and what the provider queue waits for."""
     from daemon.reports import status_report
 
-    report = status_report(_load(config))
+    loaded = _load(config)
+    if follow:
+        _follow(loaded, as_json=as_json, timeout=timeout)
+        return
+    report = status_report(loaded)
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
@@ -150,6 +166,178 @@ def status(config: str, as_json: bool) -> None:
             click.echo(line)
     for waiting in report["waiting"]:
         click.echo(f"waiting: {waiting}")
+
+
+def _follow(loaded: LoadedConfig, *, as_json: bool, timeout: float) -> None:
+    from daemon.live import GroupProgress, follow_in_flight
+
+    shown: dict[str, str] = {}
+
+    def emit(group: GroupProgress, kind: str) -> None:
+        if kind.startswith("reconnecting"):
+            click.echo(f"{group.document} v{group.version}: connection lost; {kind}", err=True)
+            return
+        if as_json:
+            click.echo(json.dumps(group.as_json(kind), ensure_ascii=False))
+            return
+        line = group.line()
+        if shown.get(group.group_id) != line:
+            shown[group.group_id] = line
+            click.echo(line)
+
+    def say(text: str) -> None:
+        if as_json:
+            click.echo(json.dumps({"type": "note", "message": text}))
+        else:
+            click.echo(text)
+
+    groups = asyncio.run(follow_in_flight(loaded, emit, say=say, timeout=timeout or None))
+    if not groups:
+        say("nothing in flight")
+    if any(group.failed for group in groups):
+        raise SystemExit(1)
+
+
+@main.group()
+def jobs() -> None:
+    """The provider's jobs: list them, show one."""
+
+
+@jobs.command("list")
+@config_option
+@click.option("--status", default=None, help="Only jobs with this status (queued, processing, completed, failed, ...).")
+@click.option("--engine", "engine_id", default=None, help="Only jobs of this engine id.")
+@click.option("--since", default=None, help="Only jobs created since an ISO-8601 time or an age (30m, 2h, 7d).")
+@click.option("--limit", default=100, show_default=True, help="Show at most this many jobs (0: all).")
+@click.option("--page-size", default=100, show_default=True, type=click.IntRange(1, 100), help="Jobs per request.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (a JSON array).")
+@handles_errors
+def jobs_list(config: str, status: str | None, engine_id: str | None, since: str | None, limit: int,
+              page_size: int, as_json: bool) -> None:
+    """Walk the provider's job list (newest first) with its cursor."""
+    from daemon.live import JobsClient, parse_since, provider_endpoint
+
+    try:
+        since_at = parse_since(since) if since else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    loaded = _load(config)
+    client = JobsClient.for_endpoint(provider_endpoint(loaded), timeout=loaded.config.provider.timeout_seconds)
+
+    async def collect() -> list[dict[str, Any]]:
+        try:
+            return [item async for item in client.walk(status=status, engine_id=engine_id, since=since_at,
+                                                       limit=limit or None, page_size=page_size)]
+        finally:
+            await client.aclose()
+
+    items = asyncio.run(collect())
+    if as_json:
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        return
+    for item in items:
+        warnings = len(item.get("warnings") or [])
+        click.echo(f"{item.get('id')}  {item.get('groupId')}  {item.get('targetLocale')!s:<8} "
+                   f"{item.get('status')!s:<24} {item.get('createdAt')}" + (f"  {warnings} warnings" if warnings else ""))
+    click.echo(f"{len(items)} jobs", err=True)
+
+
+@jobs.command("show")
+@config_option
+@click.argument("job_id")
+@click.option("--json", "as_json", is_flag=True, help="The provider's full JSON record.")
+@handles_errors
+def jobs_show(config: str, job_id: str, as_json: bool) -> None:
+    """One job: status, output summary, warnings and pipeline steps."""
+    from daemon.live import JobsClient, flatten_keys, provider_endpoint
+
+    loaded = _load(config)
+    client = JobsClient.for_endpoint(provider_endpoint(loaded), timeout=loaded.config.provider.timeout_seconds)
+
+    async def fetch() -> dict[str, Any]:
+        try:
+            return await client.job(job_id)
+        finally:
+            await client.aclose()
+
+    job = asyncio.run(fetch())
+    if as_json:
+        click.echo(json.dumps(job, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{job.get('id')} (group {job.get('groupId')})")
+    click.echo(f"  locale: {job.get('sourceLocale')} -> {job.get('targetLocale')}")
+    click.echo(f"  status: {job.get('status')}")
+    click.echo(f"  created: {job.get('createdAt')}  completed: {job.get('completedAt') or '-'}")
+    if job.get("engineId"):
+        click.echo(f"  engine: {job.get('engineId')}")
+    if job.get("errorMessage"):
+        click.echo(f"  error: {job.get('errorMessage')}")
+    keys = flatten_keys(job.get("outputData"))
+    if job.get("outputData") is None:
+        click.echo("  output: none")
+    else:
+        sample = ", ".join(keys[:5]) + (", ..." if len(keys) > 5 else "")
+        click.echo(f"  output: {len(keys)} keys" + (f" ({sample})" if keys else ""))
+    warnings = job.get("warnings") or []
+    click.echo(f"  warnings: {len(warnings)}")
+    for warning in warnings:
+        if isinstance(warning, dict):
+            where = f" at {warning['path']}" if warning.get("path") else ""
+            click.echo(f"    - {warning.get('code', 'warning')}{where}: {warning.get('message', '')}")
+        else:
+            click.echo(f"    - {warning}")
+    steps = job.get("steps") or []
+    click.echo(f"  steps: {len(steps)}")
+    for step in steps:
+        if isinstance(step, dict):
+            name = step.get("stage") or step.get("name") or "step"
+            click.echo(f"    - {name}: {step.get('status')} ({step.get('startedAt')} -> {step.get('completedAt') or '...'})")
+
+
+@main.command()
+@config_option
+@click.argument("document", required=False)
+@click.option("--locale", "-l", "locales", multiple=True, help="Only this locale (repeatable).")
+@click.option("--timeout", default=600.0, show_default=True,
+              help="Without a running daemon: seconds to wait for the new results.")
+@handles_errors
+def retry(config: str, document: str | None, locales: tuple[str, ...], timeout: float) -> None:
+    """Resubmit the failed locales (of DOCUMENT, or all) as a new version.
+
+    With `locsync run` up, the daemon is asked to rescan (SIGHUP) and does the rest; otherwise
+    this syncs once, like `sync --once`.
+    """
+    import os
+    import signal
+
+    from daemon.live import running_daemon
+    from daemon.retry import clear_sent, plan_retry
+    from daemon.state.store import StateStore
+
+    loaded = _load(config)
+    store = StateStore(loaded.state_path)
+    try:
+        items = plan_retry(store, document=document, locales=set(locales) or None)
+        clear_sent(store, items)
+        daemon_running = running_daemon(store)
+    finally:
+        store.close()
+    if not items:
+        what = " ".join(filter(None, [document, *(f"[{loc}]" for loc in locales)]))
+        click.echo(f"nothing to retry{' for ' + what if what else ''}: no failed locale has keys left to resend")
+        return
+    for item in items:
+        click.echo(f"retrying {item.line()}")
+    if daemon_running is not None:
+        pid = daemon_running[0]
+        try:
+            os.kill(pid, signal.SIGHUP)
+        except PermissionError:
+            click.echo(f"the daemon (pid {pid}) runs as another user: run `systemctl reload locsync` to resubmit now")
+            return
+        click.echo(f"asked the running daemon (pid {pid}) to resubmit; follow with `locsync status --follow`")
+        return
+    _report_once(loaded, allow_deletions=False, timeout=timeout)
 
 
 @main.command()

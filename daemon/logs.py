@@ -1,5 +1,10 @@
 """Logging through structlog: key=value on a terminal, JSON otherwise (systemd, CI).
 
+JSON is chosen when stderr is not a TTY, or when it is the journal (``$JOURNAL_STREAM``
+names stderr's device and inode, as systemd sets it for ``StandardError=journal``).
+Context (document, locale, group and job ids) is bound with ``structlog.contextvars``
+where the work happens and merged into every event logged inside it.
+
 A redaction processor runs before rendering and masks any field whose name looks like
 a secret, so a stray ``api_key=...`` can never reach the journal.
 """
@@ -7,10 +12,11 @@ a secret, so a stray ``api_key=...`` can never reach the journal.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -24,10 +30,30 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
+def is_journal(stream: TextIO) -> bool:
+    """True when ``stream`` is connected to journald (``$JOURNAL_STREAM`` is ``<device>:<inode>``)."""
+    value = os.environ.get("JOURNAL_STREAM", "")
+    device, _, inode = value.partition(":")
+    try:
+        stat = os.fstat(stream.fileno())
+        return (int(device), int(inode)) == (stat.st_dev, stat.st_ino)
+    except (ValueError, OSError):
+        return False
+
+
+def wants_json(stream: TextIO) -> bool:
+    """The ``auto`` choice: JSON unless ``stream`` is a terminal, and always for the journal."""
+    return is_journal(stream) or not stream.isatty()
+
+
+_state: dict[str, Any] = {"json": True}
+
+
 def configure(*, json_output: bool | None = None, level: str = "info") -> None:
-    """Configure structlog once per process. ``json_output`` defaults to "stderr is not a TTY"."""
+    """Configure structlog once per process. ``json_output`` defaults to ``wants_json(stderr)``."""
     if json_output is None:
-        json_output = not sys.stderr.isatty()
+        json_output = wants_json(sys.stderr)
+    _state["json"] = json_output
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json_output
@@ -47,3 +73,8 @@ def configure(*, json_output: bool | None = None, level: str = "info") -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+
+
+def set_level(level: str) -> None:
+    """Change the level live (``SIGHUP``), keeping the renderer chosen at start-up."""
+    configure(json_output=_state["json"], level=level)

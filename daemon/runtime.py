@@ -5,6 +5,15 @@ database, start the HTTP server (the inbox only inserts, so it may listen early)
 reconcile (re-drive the outbox, catch up with the provider, rescan every source) and only
 then report READY. Each loop waits on an event with a timeout, so a webhook, a file save or
 a timer all lead to the same idempotent step in ``Syncer``.
+
+Signals (the daemon owns them; uvicorn's handlers are disabled):
+
+- SIGTERM/SIGINT: ``STOPPING=1``, stop taking new work, let a commit in progress finish,
+  flush the pending commit, exit 0. A file write never straddles the signal: writes run
+  synchronously on the event loop, and the handler only runs between loop callbacks.
+- SIGHUP: ``RELOADING=1``, re-read the config; an invalid file is rejected and the daemon
+  keeps the old one (``config_reload_rejected``). Sources, git settings and sync timings
+  apply live; server, provider, state and root changes are logged as needing a restart.
 """
 
 from __future__ import annotations
@@ -17,24 +26,28 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 import uvicorn
 from starlette.routing import Mount
 
 from daemon.atomic import sweep_temp_files
-from daemon.config import LoadedConfig
+from daemon.config import LoadedConfig, load_config
 from daemon.errors import ConfigError, ConfigProblem, GitError, ProviderError
 from daemon.gitcommit import GitRepo, GitSettings
 from daemon.gitlocks import clear_stale_locks
+from daemon.health import Readiness, TrackedProvider
+from daemon.live import META_PID, META_URL
+from daemon.metrics import Metrics
+from daemon.progress import SyncProgress
 from daemon.providers import provider_class
 from daemon.providers.base import Provider
 from daemon.providers.lingo import LingoProvider
-from daemon.sdnotify import notify
+from daemon.sdnotify import StatusLine, notify, watchdog_interval, watchdog_loop
 from daemon.secrets import Secret, load_secret
 from daemon.sources.files import prove_watching, watch_documents
 from daemon.state.store import StateStore
@@ -47,6 +60,12 @@ if TYPE_CHECKING:
 log = structlog.get_logger("locsync.runtime")
 T = TypeVar("T")
 INBOX_RETENTION_SECONDS = 7 * 24 * 3600
+DRAIN_SECONDS = 15.0
+"""How long a stop waits for a commit in progress (TimeoutStopSec= in the unit is 30 s)."""
+PROBE_EVERY_SECONDS = 60.0
+STATUS_EVERY_SECONDS = 5.0
+RESTART_ONLY = ("server", "provider", "state", "root")
+"""Config sections a SIGHUP cannot apply: the listener, the provider client and the database are open."""
 
 
 class _Server(uvicorn.Server):
@@ -68,6 +87,10 @@ class Wiring:
     base_url: str
     polling: bool
     engine: Engine | None
+    metrics: Metrics = field(default_factory=Metrics)
+    readiness: Readiness | None = None
+    callback_url: str | None = None
+    git_root: Path | None = None
 
 
 def _new_whsec() -> str:
@@ -81,15 +104,41 @@ def _secret_or_problem(loaded: LoadedConfig, what: str, **kwargs: str | None) ->
         raise ConfigError(str(loaded.path), [ConfigProblem(None, f"provider.{what}", str(exc))]) from None
 
 
+def local_url(host: str, port: int) -> str:
+    """A URL this host can connect to for a listener on ``host:port`` (wildcards become loopback)."""
+    connect = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{connect}]:{port}" if ":" in connect else f"http://{connect}:{port}"
+
+
+async def find_git(loaded: LoadedConfig) -> Path | None:
+    root = await GitRepo.find(loaded.root)
+    if root is None:
+        log.warning("git_disabled", reason=f"{loaded.root} is not inside a git repository")
+    return root
+
+
+def make_git(loaded: LoadedConfig, git_root: Path | None) -> GitRepo | None:
+    git = loaded.config.git
+    if not git.enabled or git_root is None:
+        return None
+    return GitRepo(git_root, GitSettings(author_name=git.author_name, author_email=git.author_email,
+                                         skip_ci=git.skip_ci))
+
+
 @contextlib.asynccontextmanager
-async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncIterator[Wiring]:
+async def wired(
+    loaded: LoadedConfig, *, events: Events | None = None, metrics: Metrics | None = None
+) -> AsyncIterator[Wiring]:
     """Open state, server, provider (and the embedded engine), and close them in reverse."""
     config = loaded.config
     events = events or Events()
+    metrics = metrics or Metrics()
     removed = sweep_temp_files(loaded.root)
     if removed:
         log.info("temp_files_swept", count=len(removed))
     store = StateStore(loaded.state_path)
+    readiness = Readiness(store)
+    metrics.watch_jobs(store.job_counts)
     provider_cfg = config.provider
     webhook_secrets: list[str] = []
     engine: Engine | None = None
@@ -102,13 +151,14 @@ async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncI
         sock.bind((config.server.host, config.server.port))
     except OSError as exc:
         store.close()
+        sock.close()
         raise ConfigError(
             str(loaded.path),
             [ConfigProblem(None, "server.port", f"cannot listen on {config.server.host}:{config.server.port}: "
                            f"{exc.strerror}; choose a free port")],
         ) from None
     host, port = sock.getsockname()[:2]
-    local_url = f"http://{host}:{port}"
+    base_url = local_url(host, port)
     extra_routes = []
     if provider_cfg.kind == "embedded":
         from daemon.engine.app import Engine
@@ -132,8 +182,8 @@ async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncI
         )
         extra_routes.append(Mount("/engine", app=engine.app))
         webhook_secrets = [webhook_secret]
-        provider: Provider = LingoProvider(f"{local_url}/engine", Secret(api_key), timeout=provider_cfg.timeout_seconds)
-        callback_url: str | None = f"{local_url}/webhooks/lingo"
+        provider: Provider = LingoProvider(f"{base_url}/engine", Secret(api_key), timeout=provider_cfg.timeout_seconds)
+        callback_url: str | None = f"{base_url}/webhooks/lingo"
     else:
         api_key_secret = _secret_or_problem(
             loaded, "apiKeyEnv", env=provider_cfg.api_key_env, file=provider_cfg.api_key_file,
@@ -156,26 +206,22 @@ async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncI
         callback_url = f"{public}/webhooks/lingo" if public and webhook_secrets else None
         if callback_url and not callback_url.startswith("https://") and not provider_cfg.allow_http_callback:
             callback_url = None
+    provider = TrackedProvider(provider, readiness, metrics)
     polling = callback_url is None
     receiver = WebhookReceiver(
         store, lambda: webhook_secrets, on_stored=events.inbox.set, clock=time.time,
-        max_body_bytes=config.server.max_body_bytes,
+        max_body_bytes=config.server.max_body_bytes, metrics=metrics,
     )
-    app = create_app(receiver, extra_routes=extra_routes)
+    app = create_app(receiver, extra_routes=extra_routes, readyz=readiness.endpoint, metrics=metrics.endpoint)
     server = _Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
                                     ws="websockets-sansio", timeout_graceful_shutdown=5))
     server_task = asyncio.create_task(server.serve(sockets=[sock]))
-    git = None
+    git_root = None
     if config.git.enabled:
-        git_root = await GitRepo.find(loaded.root)
-        if git_root is None:
-            log.warning("git_disabled", reason=f"{loaded.root} is not inside a git repository")
-        else:
+        git_root = await find_git(loaded)
+        if git_root is not None:
             clear_stale_locks(git_root)
-            git = GitRepo(git_root, GitSettings(
-                author_name=config.git.author_name, author_email=config.git.author_email, skip_ci=config.git.skip_ci,
-            ))
-    syncer = Syncer(loaded, store, provider, callback_url=callback_url, git=git)
+    syncer = Syncer(loaded, store, provider, callback_url=callback_url, git=make_git(loaded, git_root))
     try:
         deadline = time.monotonic() + 10
         while not server.started:
@@ -187,9 +233,10 @@ async def wired(loaded: LoadedConfig, *, events: Events | None = None) -> AsyncI
             await asyncio.sleep(0.01)
         if engine is not None:
             await engine.start()
-        log.info("server_listening", url=local_url, mode="polling" if polling else "webhooks",
+        log.info("server_listening", url=base_url, mode="polling" if polling else "webhooks",
                  provider=provider_cfg.kind)
-        yield Wiring(store, provider, syncer, receiver, server, server_task, local_url, polling, engine)
+        yield Wiring(store, provider, syncer, receiver, server, server_task, base_url, polling, engine,
+                     metrics, readiness, callback_url, git_root)
     finally:
         if engine is not None:
             await engine.stop()
@@ -209,6 +256,8 @@ class Events:
         self.submit = asyncio.Event()
         self.commit = asyncio.Event()
         self.stop = asyncio.Event()
+        self.reload = asyncio.Event()
+        self.status = asyncio.Event()
 
 
 async def _wait(event: asyncio.Event, timeout: float | None) -> None:
@@ -224,97 +273,313 @@ class Daemon:
         self.loaded = loaded
         self.allow_deletions = allow_deletions
         self.events = Events()
+        self.metrics = Metrics()
+        self.status_line = StatusLine()
+        self._inflight: set[asyncio.Task[Any]] = set()
+        # Writing files and committing them never interleave: a result applied while git
+        # commits would be re-queued for commit and then cleared with the commit's own paths.
+        self._files_lock = asyncio.Lock()
+        self._watcher: asyncio.Task[None] | None = None
+        self._watch_stop = asyncio.Event()
+        self._live = asyncio.Event()
+        self._last_probe = 0.0
+
+    @property
+    def syncer(self) -> Syncer:
+        return self.wiring.syncer
 
     def request_stop(self) -> None:
+        if self.events.stop.is_set():
+            return
         notify("STOPPING=1")
         log.info("stop_requested")
         self.events.stop.set()
+
+    def request_reload(self) -> None:
+        log.info("reload_requested")
+        self.events.reload.set()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
-        config = self.loaded.config
-        async with wired(self.loaded, events=self.events) as wiring:
-            self.wiring = wiring
-            syncer = wiring.syncer
-            debounce = config.sync.debounce_ms
-            live = asyncio.Event()
-            watcher = asyncio.create_task(self._watch_loop(syncer, live), name="watch")
-            if not await prove_watching(syncer.sources, live, debounce_ms=debounce):
-                log.warning("watcher_unconfirmed", hint="file changes may be noticed late; catch-up rescans them")
-            await self._reconcile(syncer)
-            notify("READY=1")
-            notify(f"STATUS=watching {len(syncer.documents())} documents")
-            log.info("daemon_ready", documents=len(syncer.documents()))
-            catchup_every = config.sync.polling_mode_seconds if wiring.polling else config.sync.poll_seconds
-            tasks = [
-                watcher,
-                asyncio.create_task(self._submit_loop(syncer), name="submit"),
-                asyncio.create_task(self._inbox_loop(syncer), name="inbox"),
-                asyncio.create_task(self._catchup_loop(syncer, catchup_every), name="catchup"),
-                asyncio.create_task(self._commit_loop(syncer), name="commit"),
-            ]
-            await self.events.stop.wait()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self._flush_commits(syncer)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+        interval = watchdog_interval()
+        watchdog = asyncio.create_task(watchdog_loop(interval), name="watchdog") if interval else None
+        try:
+            async with wired(self.loaded, events=self.events, metrics=self.metrics) as wiring:
+                self.wiring = wiring
+                await self._serve(wiring)
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+                await asyncio.gather(watchdog, return_exceptions=True)
         log.info("daemon_stopped")
         return 0
 
-    async def _reconcile(self, syncer: Syncer) -> None:
-        await syncer.submit_pending()
-        with contextlib.suppress(ProviderError):
-            await syncer.catch_up(walk_list=True)
-        await syncer.process_inbox()
-        await syncer.apply_received()
-        await syncer.scan(allow_deletions=self.allow_deletions)
+    async def _serve(self, wiring: Wiring) -> None:
+        store = wiring.store
+        store.set_meta(META_URL, wiring.base_url)
+        store.set_meta(META_PID, str(os.getpid()))
+        try:
+            self._start_watcher()
+            watching = await self._until_stop(
+                prove_watching(self.syncer.sources, self._live, debounce_ms=self.loaded.config.sync.debounce_ms))
+            if watching is False:
+                log.warning("watcher_unconfirmed", hint="file changes may be noticed late; catch-up rescans them")
+            if not self.events.stop.is_set():
+                await self._until_stop(self._reconcile())
+            if self.events.stop.is_set():  # stopped during start-up: never READY
+                await self._shutdown([])
+                return
+            if wiring.readiness is not None:
+                wiring.readiness.started = True
+            self.metrics.ready.set(1)
+            notify("READY=1")
+            self._update_status()
+            log.info("daemon_ready", documents=len(self.syncer.documents()))
+            tasks = [
+                asyncio.create_task(self._submit_loop(), name="submit"),
+                asyncio.create_task(self._inbox_loop(), name="inbox"),
+                asyncio.create_task(self._catchup_loop(), name="catchup"),
+                asyncio.create_task(self._commit_loop(), name="commit"),
+                asyncio.create_task(self._reload_loop(), name="reload"),
+                asyncio.create_task(self._status_loop(), name="status"),
+            ]
+            await self.events.stop.wait()
+            await self._shutdown(tasks)
+        finally:
+            with contextlib.suppress(Exception):
+                store.set_meta(META_URL, "")
+                store.set_meta(META_PID, "")
+
+    async def _until_stop(self, work: Coroutine[Any, Any, T]) -> T | None:
+        """Run ``work`` unless a stop is requested first (then cancel it; every step is idempotent)."""
+        task = asyncio.ensure_future(work)
+        stop = asyncio.ensure_future(self.events.stop.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+
+    async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Stop taking new work, let a commit in progress finish, flush the pending commit."""
+        notify("STATUS=stopping: flushing the pending commit")
+        if self._watcher is not None:
+            tasks = [*tasks, self._watcher]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._inflight:
+            _done, pending = await asyncio.wait(self._inflight, timeout=DRAIN_SECONDS)
+            for task in pending:
+                log.warning("stop_abandoned_step", step=task.get_name())
+                task.cancel()
+        await self._flush_commits()
+
+    # --- the watcher --------------------------------------------------------------------
+
+    def _start_watcher(self) -> None:
+        """(Re)start the file watcher for the current sources; each watcher has its own stop event."""
+        if self._watcher is not None:
+            self._watch_stop.set()
+            self._watcher.cancel()
+        self._watch_stop = asyncio.Event()
+        self._live = asyncio.Event()
+        self._watcher = asyncio.create_task(self._watch_loop(self._watch_stop, self._live), name="watch")
+
+    async def _watch_loop(self, stop: asyncio.Event, live: asyncio.Event) -> None:
+        syncer = self.syncer
+        debounce = self.loaded.config.sync.debounce_ms
+        async for touched in watch_documents(syncer.sources, debounce_ms=debounce, stop=stop, live=live):
+            log.info("sources_changed", documents=sorted(doc for _, doc in touched))
+            async with self._files_lock:
+                await self._guard(self.syncer.scan(touched, allow_deletions=self.allow_deletions), default=None)
+            self._wake_after_scan()
+
+    def _wake_after_scan(self) -> None:
         self.events.submit.set()
         self.events.commit.set()
+        self.events.status.set()
 
-    async def _watch_loop(self, syncer: Syncer, live: asyncio.Event) -> None:
-        debounce = self.loaded.config.sync.debounce_ms
-        async for touched in watch_documents(syncer.sources, debounce_ms=debounce, stop=self.events.stop, live=live):
-            log.info("sources_changed", documents=sorted(doc for _, doc in touched))
-            await syncer.scan(touched, allow_deletions=self.allow_deletions)
-            self.events.submit.set()
-            self.events.commit.set()
+    # --- the steps ----------------------------------------------------------------------
 
-    async def _submit_loop(self, syncer: Syncer) -> None:
+    async def _reconcile(self) -> None:
+        syncer = self.syncer
+        await syncer.submit_pending()
+        with contextlib.suppress(ProviderError):
+            await self._catch_up(walk_list=True)
+        await syncer.process_inbox()
+        await self._apply()
+        await syncer.scan(allow_deletions=self.allow_deletions)
+        self._wake_after_scan()
+
+    async def _catch_up(self, *, walk_list: bool = False) -> int:
+        store = self.syncer.store
+        open_before = {job.job_id for job in store.jobs(states=("open",))}
+        try:
+            arrived = await self.syncer.catch_up(walk_list=walk_list)
+        except ProviderError:
+            self.metrics.catchup_runs.labels(result="error").inc()
+            raise
+        self.metrics.catchup_runs.labels(result="ok").inc()
+        if arrived:
+            for job in store.jobs(states=("received",)):
+                if job.job_id in open_before:
+                    self.metrics.result_arrived(job.job_id, "catchup")
+        return arrived
+
+    async def _apply(self) -> int:
+        """Apply received results; stop the write-back clock of each one now on disk."""
+        store = self.syncer.store
+        before = {job.job_id for job in store.jobs(states=("received",))}
+        if not before:
+            return 0
+        async with self._files_lock:
+            applied = await self.syncer.apply_received()
+        after = {job.job_id for job in store.jobs(states=("received",))}
+        self.metrics.results_written(before - after)
+        self.events.status.set()
+        return applied
+
+    async def _flush_commits(self) -> None:
+        async with self._files_lock:
+            try:
+                sha = await self.syncer.commit_pending()
+            except GitError:
+                self.metrics.git_failures.inc()
+                return
+            if sha:
+                self.metrics.git_commits.inc()
+
+    # --- the loops ----------------------------------------------------------------------
+
+    async def _submit_loop(self) -> None:
         wait: float | None = None
         while True:
             await _wait(self.events.submit, wait)
-            wait = await self._guard(syncer.submit_pending(), default=None)
+            wait = await self._guard(self.syncer.submit_pending(), default=None)
             self.events.inbox.set()
+            self.events.status.set()
 
-    async def _inbox_loop(self, syncer: Syncer) -> None:
+    async def _inbox_loop(self) -> None:
         while True:
             await _wait(self.events.inbox, 5.0)
-            await self._guard(syncer.process_inbox(), default=0)
-            if await self._guard(syncer.apply_received(), default=0):
+            await self._guard(self.syncer.process_inbox(), default=0)
+            if await self._guard(self._apply(), default=0):
                 self.events.commit.set()
 
-    async def _catchup_loop(self, syncer: Syncer, every: float) -> None:
+    async def _catchup_loop(self) -> None:
         while True:
-            await asyncio.sleep(every)
-            if await self._guard(syncer.catch_up(), default=0):
+            sync = self.loaded.config.sync
+            await asyncio.sleep(sync.polling_mode_seconds if self.wiring.polling else sync.poll_seconds)
+            if await self._guard(self._catch_up(), default=0):
                 self.events.inbox.set()
             # keep delivery ids well past any sender's retry horizon (Svix ~27 h, Stripe 3 days)
-            syncer.store.inbox_prune(time.time() - INBOX_RETENTION_SECONDS)
+            self.syncer.store.inbox_prune(time.time() - INBOX_RETENTION_SECONDS)
 
-    async def _commit_loop(self, syncer: Syncer) -> None:
-        window = self.loaded.config.git.batch_seconds
+    async def _commit_loop(self) -> None:
         while True:
             await _wait(self.events.commit, 30.0)
-            if not syncer.store.pending_commits():
+            if not self.syncer.store.pending_commits():
                 continue
-            await asyncio.sleep(window)  # batch window: gather the other locales' results
-            await self._flush_commits(syncer)
+            await asyncio.sleep(self.loaded.config.git.batch_seconds)  # batch window: gather the other locales
+            await self._shielded(self._flush_commits(), name="commit")
 
-    async def _flush_commits(self, syncer: Syncer) -> None:
-        with contextlib.suppress(GitError):
-            await syncer.commit_pending()
+    async def _reload_loop(self) -> None:
+        while True:
+            await self.events.reload.wait()
+            self.events.reload.clear()
+            await self._shielded(self._reload(), name="reload")
+
+    async def _status_loop(self) -> None:
+        """Keep ``STATUS=`` current and probe the provider when nothing else has reached it lately."""
+        while True:
+            await _wait(self.events.status, STATUS_EVERY_SECONDS)
+            self._update_status()
+            readiness = self.wiring.readiness
+            now = time.monotonic()
+            if readiness is not None and readiness.probe_due() and now - self._last_probe > PROBE_EVERY_SECONDS:
+                self._last_probe = now
+                await self._guard(self.wiring.provider.check(), default=None)
+
+    def _update_status(self) -> None:
+        try:
+            store = self.syncer.store
+            text = f"watching {len(self.syncer.documents())} documents, {store.groups_in_flight()} groups in flight"
+            queued = len(store.pending_submissions())
+        except Exception:  # the status line must never take the daemon down
+            return
+        if queued:
+            text += f", {queued} submissions queued"
+        if self.syncer.health.last_error:
+            text += f"; provider: {self.syncer.health.last_error}"[:200]
+        self.status_line.update(text)
+
+    # --- reload ---------------------------------------------------------------------------
+
+    async def _reload(self) -> None:
+        notify("RELOADING=1")
+        try:
+            await self._apply_config()
+        finally:
+            notify("READY=1")
+            self._update_status()
+
+    async def _apply_config(self) -> None:
+        path = self.loaded.path
+        try:
+            fresh = load_config(path)
+        except ConfigError as exc:
+            self.metrics.config_reloads.labels(result="rejected").inc()
+            log.error("config_reload_rejected", error=str(exc), hint="still running on the previous config")
+            return
+        old = self.loaded.config
+        restart = [name for name in RESTART_ONLY if getattr(fresh.config, name) != getattr(old, name)]
+        changed = [name for name in ("sources", "git", "sync") if getattr(fresh.config, name) != getattr(old, name)]
+        effective = LoadedConfig(fresh.config.model_copy(update={name: getattr(old, name) for name in RESTART_ONLY}),
+                                 path)
+        wiring = self.wiring
+        try:
+            git_root = wiring.git_root
+            if effective.config.git.enabled and git_root is None:
+                git_root = wiring.git_root = await find_git(effective)
+            syncer = Syncer(effective, wiring.store, wiring.provider, callback_url=wiring.callback_url,
+                            git=make_git(effective, git_root))
+        except Exception as exc:
+            self.metrics.config_reloads.labels(result="rejected").inc()
+            log.error("config_reload_rejected", error=f"{path}: {exc}", hint="still running on the previous config")
+            return
+        syncer.health = self.syncer.health
+        self.loaded = effective
+        wiring.syncer = syncer
+        self.metrics.config_reloads.labels(result="applied").inc()
+        if restart:
+            log.warning("config_reload_needs_restart", sections=restart,
+                        hint="these sections keep their old values until locsync restarts (systemctl restart)")
+        log.info("config_reloaded", changed=changed)
+        if "sources" in changed or "sync" in changed:
+            self._start_watcher()
+            if not await prove_watching(syncer.sources, self._live, debounce_ms=effective.config.sync.debounce_ms):
+                log.warning("watcher_unconfirmed", hint="file changes may be noticed late; catch-up rescans them")
+        async with self._files_lock:
+            await self._guard(syncer.scan(allow_deletions=self.allow_deletions), default=None)
+        self._wake_after_scan()
+
+    # --- helpers --------------------------------------------------------------------------
+
+    async def _shielded(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run ``work`` to completion even if the calling loop is cancelled by a stop."""
+        task = asyncio.create_task(self._guard(work, default=None), name=name)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        await asyncio.shield(task)
 
     async def _guard(self, step: Awaitable[T], *, default: T) -> T:
         try:
@@ -333,7 +598,13 @@ class OnceResult:
     errors: list[str]
 
 
-async def sync_once(loaded: LoadedConfig, *, allow_deletions: bool, timeout: float) -> OnceResult:
+async def sync_once(
+    loaded: LoadedConfig,
+    *,
+    allow_deletions: bool,
+    timeout: float,
+    progress: Callable[[SyncProgress], None] | None = None,
+) -> OnceResult:
     """``locsync sync --once``: scan, submit, wait for every result, write, commit."""
     async with wired(loaded) as wiring:
         syncer = wiring.syncer
@@ -341,6 +612,20 @@ async def sync_once(loaded: LoadedConfig, *, allow_deletions: bool, timeout: flo
         watched |= {(sub.document, sub.version) for sub in syncer.store.pending_submissions()}
         report = await syncer.scan(allow_deletions=allow_deletions)
         watched |= set(report.submitted_versions)
+        keys_planned = sum(len(lp.send) for plan in report.plans for lp in plan.locales)
+
+        def tell() -> None:
+            if progress is None:
+                return
+            subs = [s for s in syncer.store.submissions() if (s.document, s.version) in watched]
+            jobs = [j for j in syncer.store.jobs() if (j.document, j.version) in watched]
+            progress(SyncProgress(
+                documents=len(report.plans), keys_planned=keys_planned, groups_queued=len(subs),
+                groups_submitted=sum(s.state == "submitted" for s in subs), jobs_total=len(jobs),
+                jobs_done=sum(j.state in ("applied", "failed") for j in jobs),
+            ))
+
+        tell()
         errors = list(report.errors) + [str(b) for b in report.blocked]
         deadline = time.monotonic() + timeout
         delay = 0.05
@@ -352,6 +637,7 @@ async def sync_once(loaded: LoadedConfig, *, allow_deletions: bool, timeout: flo
             except ProviderError as exc:
                 log.warning("provider_unreachable", error=str(exc))
             await syncer.apply_received()
+            tell()
             if not syncer.open_work():
                 break
             if time.monotonic() > deadline:

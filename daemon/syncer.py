@@ -392,12 +392,12 @@ class Syncer:
         pending = self.store.pending_commits()
         if not pending or self.git is None:
             if pending and self.git is None:
-                self.store.clear_pending_commits([p for p, *_ in pending])
+                self.store.clear_pending_commits(pending)
             return None
-        paths = tuple(sorted({p for p, *_ in pending}))
-        documents = sorted({d for _, d, _, _ in pending})
-        locales = sorted({loc for _, _, loc, _ in pending})
-        groups = sorted({g for *_, g in pending if g})
+        paths = tuple(sorted({row.path for row in pending}))
+        documents = sorted({row.document for row in pending})
+        locales = sorted({row.locale for row in pending})
+        groups = sorted({row.group_id for row in pending if row.group_id})
         subject = self.config.git.message.format(document=", ".join(documents), locales=", ".join(locales))
         trailers: list[tuple[str, str]] = [("Locsync-Document", d) for d in documents]
         trailers += [("Locsync-Group", g) for g in groups]
@@ -407,7 +407,8 @@ class Syncer:
             log.error("git_commit_failed", command=exc.command, error=exc.stderr_tail,
                       hint="the files are written; locsync retries the commit")
             raise
-        self.store.clear_pending_commits(list(paths))
+        # a path written again while git ran keeps its row (newer written_at) for the next commit
+        self.store.clear_pending_commits(pending)
         if sha:
             log.info("git_committed", commit=sha[:12], files=len(paths), groups=groups)
         return sha

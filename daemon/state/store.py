@@ -66,6 +66,17 @@ class JobRow:
     error: str | None
 
 
+@dataclass(frozen=True)
+class PendingCommit:
+    """A file written by locsync and not yet committed."""
+
+    path: str
+    document: str
+    locale: str
+    group_id: str | None
+    written_at: float
+
+
 class StateStore:
     """Typed, named state transitions over one SQLite file."""
 
@@ -388,12 +399,30 @@ class StateStore:
                 (path, document, locale, group_id, self.clock()),
             )
 
-    def pending_commits(self) -> list[tuple[str, str, str, str | None]]:
+    def pending_commits(self) -> list[PendingCommit]:
         rows = self.conn.execute(
-            "SELECT path, document, locale, group_id FROM pending_commits ORDER BY written_at"
+            "SELECT path, document, locale, group_id, written_at FROM pending_commits ORDER BY written_at"
         ).fetchall()
-        return [(str(p), str(d), str(lc), g) for p, d, lc, g in rows]
+        return [PendingCommit(str(p), str(d), str(lc), g, float(w)) for p, d, lc, g, w in rows]
 
-    def clear_pending_commits(self, paths: list[str]) -> None:
+    def clear_pending_commits(self, committed: list[PendingCommit]) -> None:
+        """Forget committed rows, but not a path written again since it was read for the commit."""
         with self.write() as conn:
-            conn.executemany("DELETE FROM pending_commits WHERE path = ?", [(p,) for p in paths])
+            conn.executemany(
+                "DELETE FROM pending_commits WHERE path = ? AND written_at = ?",
+                [(row.path, row.written_at) for row in committed],
+            )
+
+    # --- counts (read-only; for /metrics and the STATUS line) --------------------------
+
+    def job_counts(self) -> dict[tuple[str, str], int]:
+        """Jobs per (state, provider status), e.g. ``("open", "processing"): 3``."""
+        rows = self.conn.execute("SELECT state, status, COUNT(*) FROM jobs GROUP BY state, status").fetchall()
+        return {(str(state), str(status)): int(count) for state, status, count in rows}
+
+    def groups_in_flight(self) -> int:
+        """Job groups with a job not yet applied or failed."""
+        row = self.conn.execute(
+            "SELECT COUNT(DISTINCT group_id) FROM jobs WHERE state IN ('open', 'received')"
+        ).fetchone()
+        return int(row[0])

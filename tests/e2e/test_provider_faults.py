@@ -62,7 +62,7 @@ def test_provider_down_for_a_while_the_daemon_keeps_queueing_and_says_why(tmp_pa
 
         engine.start()
         expected = pseudo_translate("Still nothing here", "fr")
-        wait_until(lambda: project.read("fr")["cart"].get("empty") == expected, timeout=60)
+        wait_until(lambda: project.read("fr").get("cart", {}).get("empty") == expected, timeout=60)
         daemon.wait_event("git_committed", count=2, timeout=60)
         assert engine.stats()["groups_created"] == 2
     finally:
