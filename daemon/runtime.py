@@ -512,7 +512,7 @@ class Daemon:
     def _update_status(self) -> None:
         try:
             store = self.syncer.store
-            text = f"watching {len(self.syncer.documents())} documents, {store.groups_in_flight()} groups in flight"
+            text = f"watching {len(self.syncer.documents(refresh=False))} documents, {store.groups_in_flight()} groups in flight"
             queued = len(store.pending_submissions())
         except Exception:  # the status line must never take the daemon down
             return

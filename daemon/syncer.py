@@ -77,16 +77,27 @@ class Syncer:
         self.rules = [KeyRules(s.locked_keys, s.ignored_keys, s.preserved_keys) for s in self.config.sources]
         self.formats: list[Format] = [get_format(s.format) for s in self.config.sources]
         self.health = ProviderHealth()
+        self._documents: list[tuple[int, FileDocument]] | None = None
 
     # --- documents ----------------------------------------------------------------------
 
-    def documents(self) -> list[tuple[int, FileDocument]]:
-        return [(index, doc) for index, source in enumerate(self.sources) for doc in source.documents()]
+    def documents(self, *, refresh: bool = True) -> list[tuple[int, FileDocument]]:
+        """Every document of every source; ``refresh=False`` reuses the last listing.
+
+        Listing globs the repository, so hot paths (applying a result, the status line) use
+        the listing of the last scan and only look again when a document is not in it.
+        """
+        if refresh or self._documents is None:
+            self._documents = [
+                (index, doc) for index, source in enumerate(self.sources) for doc in source.documents()
+            ]
+        return self._documents
 
     def find(self, document_id: str) -> tuple[int, FileDocument] | None:
-        for index, source in enumerate(self.sources):
-            if any(doc.id == document_id for doc in source.documents()):
-                return index, FileDocument(document_id, source.config, self.root)
+        for refresh in (False, True):
+            for index, doc in self.documents(refresh=refresh):
+                if doc.id == document_id:
+                    return index, doc
         return None
 
     def _parse_source(self, index: int, doc: FileDocument) -> ParsedFile:
