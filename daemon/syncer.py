@@ -276,7 +276,8 @@ class Syncer:
                 outcome = "received"
             elif event.type == "translation.failed":
                 self.store.job_received(job.job_id, "failed", None, str(event.error or "failed")[:2000])
-                log.warning("job_failed", job_id=job.job_id, locale=job.locale, error=event.error)
+                log.warning("job_failed", document=job.document, group_id=job.group_id, job_id=job.job_id,
+                            locale=job.locale, error=event.error)
                 outcome = "failed"
             else:
                 self._set_aside(webhook_id, f"unsupported event type {event.type[:64]!r}")
@@ -326,7 +327,8 @@ class Syncer:
         if result.status in TERMINAL_OK and result.output is not None:
             return self.store.job_received(job.job_id, result.status, result.output, None)
         if is_terminal(result.status):
-            log.warning("job_failed", job_id=job.job_id, locale=job.locale, error=result.error)
+            log.warning("job_failed", document=job.document, group_id=job.group_id, job_id=job.job_id,
+                        locale=job.locale, error=result.error)
             return self.store.job_received(job.job_id, result.status, None, result.error or "failed")
         return False
 
