@@ -42,9 +42,11 @@ from typing import ClassVar
 
 from daemon import keypaths
 from daemon.errors import FormatError
+from daemon.formats._entries import key_order, leaf_text, same_entries
+from daemon.formats._splice import Edit, apply_edits
+from daemon.formats._text import LINE_BREAK, UTF8_BOM, ParseFailure, first_line_break, join_surrogates, line_column_cr
 from daemon.formats.base import Format, Leaf, ParsedFile
 
-_UTF8_BOM = b"\xef\xbb\xbf"
 _WS = re.compile(r"[ \t\r\n\v\f\u2028\u2029]*")
 _UNQUOTED = re.compile(r"[A-Za-z0-9_$/:.\-]+")
 _QUOTED = {
@@ -53,7 +55,6 @@ _QUOTED = {
 }
 _ESCAPE = re.compile(r"\\(?:([Uu])([0-9A-Fa-f]{0,4})|([0-7]{1,3})|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-_LINE_END = re.compile(r"\r\n|\r|\n")
 _NEEDS_ESCAPE = re.compile(r"[\\\"'\x00-\x1f\x7f\ud800-\udfff]")
 
 Span = tuple[int, int]
@@ -91,15 +92,6 @@ class StringsLayout:
     raw_newlines: bool
     """Values hold literal line breaks (mastodon-ios) rather than ``\\n`` escapes (iina)."""
     statements: tuple[_Statement, ...]
-
-
-class _Fail(Exception):
-    """Internal: a syntax error at a character offset, turned into ``FormatError`` by ``parse``."""
-
-    def __init__(self, pos: int, detail: str) -> None:
-        super().__init__(detail)
-        self.pos = pos
-        self.detail = detail
 
 
 @dataclass
@@ -141,10 +133,10 @@ class _Scanner:
             if s.startswith("/*", self.i):
                 close = s.find("*/", self.i + 2)
                 if close < 0:
-                    raise _Fail(self.i, "unterminated /* comment")
+                    raise ParseFailure(self.i, "unterminated /* comment")
                 end = close + 2
             elif s.startswith("//", self.i):
-                m = _LINE_END.search(s, self.i)
+                m = LINE_BREAK.search(s, self.i)
                 end = m.start() if m else len(s)
             else:
                 return
@@ -159,13 +151,13 @@ class _Scanner:
         if quote in _QUOTED:
             m = _QUOTED[quote].match(s, i)
             if m is None:
-                raise _Fail(i, f"unterminated {what} string")
+                raise ParseFailure(i, f"unterminated {what} string")
             self.i = m.end()
             return _unescape(s, i + 1, m.end() - 1), (i, m.end()), quote
         m = _UNQUOTED.match(s, i)
         if m is None:
             found = repr(s[i]) if i < len(s) else "end of file"
-            raise _Fail(i, f"expecting a {what} (a quoted string), found {found}")
+            raise ParseFailure(i, f"expecting a {what} (a quoted string), found {found}")
         self.i = m.end()
         return m.group(), (i, m.end()), ""
 
@@ -178,13 +170,13 @@ class _Scanner:
             self.i += 1
             return _Raw(key, key_span, None, "", start, self.i)
         if c != "=":
-            raise _Fail(self.i, "expecting '=' or ';' after the key")
+            raise ParseFailure(self.i, "expecting '=' or ';' after the key")
         self.i += 1
         self.skip()
         _, value_span, quote = self.string("value")
         self.skip()
         if self.s[self.i : self.i + 1] != ";":
-            raise _Fail(self.i, "expecting ';' after the value")
+            raise ParseFailure(self.i, "expecting ';' after the value")
         self.i += 1
         return _Raw(key, key_span, value_span, quote, start, self.i)
 
@@ -199,28 +191,15 @@ def _unescape(s: str, start: int, end: int) -> str:
         if m.group(1):
             digits = m.group(2)
             if not digits:
-                raise _Fail(start + m.start(), f"\\{m.group(1)} must be followed by hex digits")
+                raise ParseFailure(start + m.start(), f"\\{m.group(1)} must be followed by hex digits")
             return chr(int(digits, 16))
         if m.group(3):
             return chr(int(m.group(3), 8))
         char = m.group(4)
         return _SIMPLE_ESCAPES.get(char, char)
 
-    text = _ESCAPE.sub(one, body)
-    if any("\ud800" <= c <= "\udfff" for c in text):
-        # \UD83D\UDE00 is one character written as its UTF-16 surrogate pair; lone halves stay
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-    return text
-
-
-def _line_column(text: str, pos: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of ``pos``; ``\\r\\n``, ``\\r`` and ``\\n`` end lines."""
-    line = 1
-    line_start = 0
-    for m in _LINE_END.finditer(text, 0, pos):
-        line += 1
-        line_start = m.end()
-    return line, pos - line_start + 1
+    # \UD83D\UDE00 is one character written as its UTF-16 surrogate pair; lone halves stay
+    return join_surrogates(_ESCAPE.sub(one, body))
 
 
 def _decode(data: bytes, path: str) -> tuple[str, str, bytes]:
@@ -232,14 +211,14 @@ def _decode(data: bytes, path: str) -> tuple[str, str, bytes]:
         codec = "utf-16-be" if data[0] == 0 else "utf-16-le"
     else:
         codec = "utf-8"
-        if data.startswith(_UTF8_BOM):
-            bom = _UTF8_BOM
+        if data.startswith(UTF8_BOM):
+            bom = UTF8_BOM
     body = data[len(bom) :]
     try:
         return body.decode(codec), codec, bom
     except UnicodeDecodeError as e:
         good = body[: e.start].decode(codec, "replace")
-        line, column = _line_column(good, len(good))
+        line, column = line_column_cr(good, len(good))
         raise FormatError(path, line, column, f"invalid {codec.upper()} data") from None
 
 
@@ -259,7 +238,7 @@ def _attach(text: str, tokens: list[tuple[int, int, _Raw | None]]) -> list[_Stat
         while (
             last + 1 < len(tokens)
             and tokens[last + 1][2] is None
-            and not _LINE_END.search(text, tokens[last][1], tokens[last + 1][0])
+            and not LINE_BREAK.search(text, tokens[last][1], tokens[last + 1][0])
         ):
             last += 1
         statements.append(
@@ -288,14 +267,14 @@ def _comment_attaches(text: str, tokens: list[tuple[int, int, _Raw | None]], ind
     start, end, raw = tokens[index]
     if raw is not None:
         return False
-    if index > 0 and not _LINE_END.search(text, tokens[index - 1][1], start):
+    if index > 0 and not LINE_BREAK.search(text, tokens[index - 1][1], start):
         return False  # a trailing comment of the previous line
-    if len(_LINE_END.findall(text, end, tokens[index + 1][0])) > 1:
+    if len(LINE_BREAK.findall(text, end, tokens[index + 1][0])) > 1:
         return False
     if statement + 1 >= len(tokens):  # ``statement``: the one that follows the comment
         return True
     after = tokens[statement + 1]
-    return after[2] is None or len(_LINE_END.findall(text, tokens[statement][1], after[0])) != 1
+    return after[2] is None or len(LINE_BREAK.findall(text, tokens[statement][1], after[0])) != 1
 
 
 def _quote(value: str, quote: str, raw_newlines: bool) -> str:
@@ -317,37 +296,6 @@ def _quote(value: str, quote: str, raw_newlines: bool) -> str:
     return q + _NEEDS_ESCAPE.sub(one, value) + q
 
 
-def _text(value: Leaf) -> str:
-    """A leaf as the text written to the file (``.strings`` values are always strings)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-def _normalize_newlines(gap: str, newline: str) -> str:
-    return _LINE_END.sub(newline, gap)
-
-
-def _apply(text: str, edits: list[tuple[int, int, int, str]]) -> str:
-    """Apply (start, end, sequence, replacement) edits; overlapping deletions are merged.
-
-    An insertion (``start == end``) that falls strictly inside a deleted range moves to its end.
-    """
-    edits.sort()
-    out: list[str] = []
-    pos = 0
-    for start, end, _, replacement in edits:
-        start = max(start, pos)
-        end = max(end, start)
-        out.append(text[pos:start])
-        out.append(replacement)
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
-
-
 class AppleStringsFormat(Format):
     """Apple ``Localizable.strings`` / Interface Builder ``.strings`` files."""
 
@@ -360,8 +308,8 @@ class AppleStringsFormat(Format):
             raise FormatError(path, 1, 1, "an XML or binary property list, not a text .strings file")
         try:
             tokens = _Scanner(text).run()
-        except _Fail as e:
-            line, column = _line_column(text, e.pos)
+        except ParseFailure as e:
+            line, column = line_column_cr(text, e.pos)
             raise FormatError(path, line, column, e.detail) from None
         entries: dict[str, Leaf] = {}
         raw_newline_values = escaped_newline_values = 0
@@ -377,12 +325,11 @@ class AppleStringsFormat(Format):
             entries[keypaths.escape(raw.key)] = _unescape(
                 text, raw.value_span[0] + bool(raw.quote), raw.value_span[1] - bool(raw.quote)
             )
-        m = _LINE_END.search(text)
         layout = StringsLayout(
             text=text,
             encoding=codec,
             bom=bom,
-            newline=m.group() if m else "\n",
+            newline=first_line_break(text),
             raw_newlines=raw_newline_values > escaped_newline_values,
             statements=tuple(_attach(text, tokens)),
         )
@@ -396,20 +343,18 @@ class AppleStringsFormat(Format):
         target: ParsedFile | None,
         locale: str | None = None,
     ) -> bytes:
-        if target is not None and _same_entries(values, target.entries):
+        if target is not None and same_entries(values, target.entries):
             return target.raw
         base = target if target is not None else source
         layout = _layout(base)
         source_layout = _layout(source)
         edits = list(self._changes(values, base.entries, layout))
         inserted, appended = self._insertions(values, source, base, layout, source_layout)
-        text = _append(_apply(layout.text, edits + inserted), appended, layout)
+        text = _append(apply_edits(layout.text, edits + inserted), appended, layout)
         return layout.bom + text.encode(layout.encoding)
 
     @staticmethod
-    def _changes(
-        values: Mapping[str, Leaf], current: Mapping[str, Leaf], layout: StringsLayout
-    ) -> Iterator[tuple[int, int, int, str]]:
+    def _changes(values: Mapping[str, Leaf], current: Mapping[str, Leaf], layout: StringsLayout) -> Iterator[Edit]:
         """Edits for changed values (at the last occurrence) and deleted keys (every occurrence)."""
         last = {st.key: st for st in layout.statements}
         for st in layout.statements:
@@ -418,8 +363,8 @@ class AppleStringsFormat(Format):
                     yield (st.block_start, st.next_start, 0, "")
                 else:
                     yield (st.prev_end if st.prev_end is not None else st.block_start, st.end, 0, "")
-            elif last[st.key] is st and _text(values[st.key]) != current.get(st.key):
-                yield _value_edit(layout.text, st, _text(values[st.key]), layout.raw_newlines)
+            elif last[st.key] is st and leaf_text(values[st.key]) != current.get(st.key):
+                yield _value_edit(layout.text, st, leaf_text(values[st.key]), layout.raw_newlines)
 
     @staticmethod
     def _insertions(
@@ -428,7 +373,7 @@ class AppleStringsFormat(Format):
         base: ParsedFile,
         layout: StringsLayout,
         source_layout: StringsLayout,
-    ) -> tuple[list[tuple[int, int, int, str]], list[tuple[str, str]]]:
+    ) -> tuple[list[Edit], list[tuple[str, str]]]:
         """Edits that add the keys of ``values`` that ``base`` lacks, after their source predecessor.
 
         When ``base`` keeps no statement to place them by, they come back as (whitespace
@@ -436,11 +381,9 @@ class AppleStringsFormat(Format):
         """
         kept = {st.key: st for st in layout.statements if st.key in values}
         source_statements = {st.key: st for st in source_layout.statements}
-        order = [k for k in source.entries if k in values]
-        order += [k for k in base.entries if k in values and k not in source.entries]
-        order += [k for k in values if k not in source.entries and k not in base.entries]
+        order = key_order(values, source, base)
         first_kept = min((st.block_start for st in kept.values()), default=None)
-        edits: list[tuple[int, int, int, str]] = []
+        edits: list[Edit] = []
         appended: list[tuple[str, str]] = []
         anchor: _Statement | None = None
         for sequence, key in enumerate(order, start=1):
@@ -448,10 +391,10 @@ class AppleStringsFormat(Format):
                 anchor = kept[key]
                 continue
             block, gap_before, gap_after = _new_block(
-                key, _text(values[key]), source_statements.get(key), source_layout
+                key, leaf_text(values[key]), source_statements.get(key), source_layout
             )
-            gap_before = _normalize_newlines(gap_before, layout.newline)
-            gap_after = _normalize_newlines(gap_after, layout.newline)
+            gap_before = LINE_BREAK.sub(layout.newline, gap_before)
+            gap_after = LINE_BREAK.sub(layout.newline, gap_after)
             if anchor is not None:
                 edits.append((anchor.end, anchor.end, sequence, gap_before + block))
             elif first_kept is not None:
@@ -474,7 +417,7 @@ def _append(text: str, blocks: list[tuple[str, str]], layout: StringsLayout) -> 
     return text[:end] + added + ending
 
 
-def _value_edit(text: str, st: _Statement, value: str, raw_newlines: bool) -> tuple[int, int, int, str]:
+def _value_edit(text: str, st: _Statement, value: str, raw_newlines: bool) -> Edit:
     """The edit that gives statement ``st`` the value ``value``."""
     if st.value_span is None:  # "key"; shorthand
         return (st.key_span[1], st.key_span[1], 0, " = " + _quote(value, '"', raw_newlines))
@@ -511,7 +454,7 @@ def _new_block(key: str, value: str, model: _Statement | None, source_layout: St
 
 def _gap(whitespace: str) -> str:
     """Whitespace between two blocks, kept from the last line break on; at least one line break."""
-    m = list(_LINE_END.finditer(whitespace))
+    m = list(LINE_BREAK.finditer(whitespace))
     if not m:
         return "\n"
     first_break = m[0].start()
@@ -522,8 +465,3 @@ def _layout(parsed: ParsedFile) -> StringsLayout:
     if isinstance(parsed.layout, StringsLayout):
         return parsed.layout
     return StringsLayout(text="", encoding="utf-8", bom=b"", newline="\n", raw_newlines=False, statements=())
-
-
-def _same_entries(a: Mapping[str, Leaf], b: Mapping[str, Leaf]) -> bool:
-    """Same keys with the same values, order ignored (render never reorders a file)."""
-    return len(a) == len(b) and all(key in b and type(v) is type(b[key]) and v == b[key] for key, v in a.items())

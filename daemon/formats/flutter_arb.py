@@ -1,8 +1,9 @@
 """Flutter Application Resource Bundle (``.arb``) files: JSON objects of ICU messages.
 
-Parsed by the position-aware JSON parser of ``daemon.formats.json_format`` (so errors carry a
-line and column and duplicate keys are refused), extended here by ``SpanParser`` to remember
-where every value and member key starts and ends. Rendering splices those spans instead of
+Parsed by the position-aware JSON parser of ``daemon.formats._json`` (so errors carry a line
+and column), as a ``SpanParser`` that remembers where every value and member key starts and
+ends; a repeated key is accepted and its last value wins, as in Dart's ``jsonDecode``.
+Rendering splices those spans instead of
 re-serialising the file, because ARB files are edited by hand and by tools (Weblate, Crowdin)
 that each leave their own layout: a changed message replaces only its string, a deleted message
 loses its member and its ``@key`` metadata, and a new message goes after the message that
@@ -26,137 +27,17 @@ so that the file stays uniform.
 from __future__ import annotations
 
 import json
-import json.decoder
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from daemon import keypaths
 from daemon.errors import FormatError
+from daemon.formats._entries import key_order, same_entries, same_leaf
+from daemon.formats._json import Span, detect_ensure_ascii, parse_spans, scanstring
+from daemon.formats._splice import apply_edits
+from daemon.formats._text import UTF8_BOM, decode_utf8, line_column
 from daemon.formats.base import Format, Leaf, ParsedFile
-from daemon.formats.json_format import _detect_ensure_ascii, _Fail, _line_column, _Parser
-
-_BOM = b"\xef\xbb\xbf"
-_scanstring = cast(Callable[[str, int, bool], tuple[str, int]], vars(json.decoder)["scanstring"])
-
-Path = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Span:
-    """Where one JSON value is: ``start``/``end`` of the value, ``key`` of its member name."""
-
-    key: int
-    """Start of the member's key string; the value's start for array items and the root."""
-    start: int
-    end: int
-
-
-class SpanParser(_Parser):
-    """``json_format``'s parser, also recording the ``Span`` of every value by its raw key path.
-
-    Shared with ``daemon.formats.xcstrings``. ``spans`` is filled as values complete, so a
-    container comes after its children; ``containers`` (inherited) tells objects from arrays.
-    ``members`` lists the top-level members in file order, repeated keys included: with
-    ``allow_duplicates`` a repeated key is accepted and its last value wins, as in Dart's
-    ``jsonDecode`` (``flutter-gallery/intl_en.arb`` has one).
-    """
-
-    def __init__(self, text: str, *, allow_duplicates: bool = False) -> None:
-        super().__init__(text)
-        self.allow_duplicates = allow_duplicates
-        self.spans: dict[Path, Span] = {}
-        self.members: list[tuple[str, Span]] = []
-        self._string_start = 0
-
-    def string(self, i: int) -> tuple[str, int]:
-        self._string_start = i
-        return super().string(i)
-
-    def value(self, i: int, path: Path) -> int:
-        in_object = bool(path) and self.containers.get(path[:-1]) == "object"
-        key = self._string_start if in_object else i
-        end = super().value(i, path)
-        span = self.spans[path] = Span(key, i, end)
-        if len(path) == 1:
-            self.members.append((path[0], span))
-        return end
-
-    def obj(self, i: int, path: Path) -> int:
-        if not self.allow_duplicates:
-            return super().obj(i, path)
-        # _Parser.obj without its duplicate-key check
-        self.enter(i, path, "object")
-        s = self.s
-        i = self.skip_ws(i + 1)
-        if s[i : i + 1] == "}":
-            return i + 1
-        while True:
-            if s[i : i + 1] != '"':
-                raise _Fail(i, "expecting a property name in double quotes")
-            key, j = self.string(i)
-            j = self.skip_ws(j)
-            if s[j : j + 1] != ":":
-                raise _Fail(j, "expecting ':' delimiter")
-            i = self.skip_ws(self.value(self.skip_ws(j + 1), (*path, key)))
-            c = s[i : i + 1]
-            if c == "}":
-                return i + 1
-            if c != ",":
-                raise _Fail(i, "expecting ',' delimiter")
-            i = self.skip_ws(i + 1)
-
-    def document(self) -> tuple[int, int]:
-        """Parse the whole text as one JSON object; return its span. Raises ``_Fail``."""
-        start = self.skip_ws(0)
-        if self.s[start : start + 1] != "{":
-            if start < len(self.s):
-                self.value(start, ())  # so that garbage is reported as such, not as "not an object"
-            raise _Fail(start, "the top level must be a JSON object")
-        end = self.value(start, ())
-        after = self.skip_ws(end)
-        if after != len(self.s):
-            raise _Fail(after, "extra data after the top-level object")
-        return start, end
-
-
-def decode_utf8(data: bytes, path: str) -> tuple[str, bool]:
-    """(text, had a BOM) of UTF-8 ``data``; invalid bytes are a ``FormatError`` at their place."""
-    bom = data.startswith(_BOM)
-    body = data[len(_BOM) :] if bom else data
-    try:
-        return body.decode("utf-8"), bom
-    except UnicodeDecodeError as e:
-        good = body[: e.start].decode("utf-8")
-        line, column = _line_column(good, len(good))
-        raise FormatError(path, line, column, f"invalid UTF-8 byte 0x{body[e.start]:02x}") from None
-
-
-def parse_spans(text: str, path: str, *, allow_duplicates: bool = False) -> tuple[SpanParser, tuple[int, int]]:
-    """Run ``SpanParser`` over ``text``; a syntax error becomes ``FormatError`` naming ``path``."""
-    parser = SpanParser(text, allow_duplicates=allow_duplicates)
-    try:
-        return parser, parser.document()
-    except _Fail as e:
-        line, column = _line_column(text, e.pos)
-        raise FormatError(path, line, column, e.detail) from None
-    except RecursionError:  # defensive: the parser's depth limit should always trigger first
-        raise FormatError(path, None, None, "nesting too deep") from None
-
-
-def apply_edits(text: str, edits: list[tuple[int, int, int, str]]) -> str:
-    """Apply (start, end, sequence, replacement) edits in order; overlapping deletions merge."""
-    edits.sort()
-    out: list[str] = []
-    pos = 0
-    for start, end, _, replacement in edits:
-        start = max(start, pos)
-        end = max(end, start)
-        out.append(text[pos:start])
-        out.append(replacement)
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -194,7 +75,7 @@ def _style(text: str, members: list[_Member], object_span: tuple[int, int]) -> t
     if len(members) > 1:
         between = text[first.span.end : members[1].span.key]
         gap = between[between.index(",") + 1 :]
-    key_end = _scanstring(text, first.span.key + 1, True)[1]
+    key_end = scanstring(text, first.span.key + 1, True)[1]
     separator = text[key_end : first.span.start]
     if len(members) == 1:  # a one-line {"a": "x"} spaces its members like its separator
         gap = opening if "\n" in opening else " " if separator.endswith(" ") else ""
@@ -220,7 +101,7 @@ class FlutterArbFormat(Format):
                     metadata[member.key[1:]] = json.loads(text[member.span.start : member.span.end])
                 continue
             if text[member.span.start] in "{[":
-                line, column = _line_column(text, member.span.start)
+                line, column = line_column(text, member.span.start)
                 raise FormatError(
                     path, line, column, f"the message {member.key!r} must be a string, not a JSON container"
                 )
@@ -236,7 +117,7 @@ class FlutterArbFormat(Format):
             closing=closing,
             key_separator=separator,
             tail=text[object_span[1] :],
-            ensure_ascii=_detect_ensure_ascii(text),
+            ensure_ascii=detect_ensure_ascii(text),
             metadata=metadata,
         )
         return ParsedFile(entries=entries, raw=data, layout=layout)
@@ -249,9 +130,9 @@ class FlutterArbFormat(Format):
         target: ParsedFile | None,
         locale: str | None = None,
     ) -> bytes:
-        if target is not None and _same_entries(values, target.entries):
+        if target is not None and same_entries(values, target.entries):
             return target.raw
-        order = _order(values, source, target)
+        order = key_order(values, source, target)
         if target is None:
             return _fresh(values, order, _layout(source), locale)
         layout = _layout(target)
@@ -261,18 +142,7 @@ class FlutterArbFormat(Format):
         edits = list(_changes(values, target.entries, layout, deleted))
         edits += _insertions(values, order, layout, deleted, _layout(source).metadata)
         out = apply_edits(layout.text, edits).encode("utf-8", "backslashreplace")
-        return _BOM + out if layout.bom else out
-
-
-def _order(values: Mapping[str, Leaf], source: ParsedFile, target: ParsedFile | None) -> list[str]:
-    """Source order, then keys only the target has, then the rest of ``values`` as given."""
-    order = [k for k in source.entries if k in values]
-    seen = set(order)
-    if target is not None:
-        order += [k for k in target.entries if k in values and k not in seen]
-        seen.update(order)
-    order += [k for k in values if k not in seen]
-    return order
+        return UTF8_BOM + out if layout.bom else out
 
 
 def _dump(value: object, layout: ArbLayout) -> str:
@@ -303,7 +173,7 @@ def _fresh(values: Mapping[str, Leaf], order: list[str], layout: ArbLayout, loca
     members += [_member_text(keypaths.unescape(k), values[k], layout) for k in order]
     body = "{" + layout.gap + ("," + layout.gap).join(members) + layout.closing + "}" if members else "{}"
     out = (body + layout.tail).encode("utf-8", "backslashreplace")
-    return _BOM + out if layout.bom else out
+    return UTF8_BOM + out if layout.bom else out
 
 
 def _deleted(layout: ArbLayout, values: Mapping[str, Leaf], messages: Mapping[str, Leaf]) -> list[bool]:
@@ -325,7 +195,7 @@ def _changes(
     members = layout.members
     for m in members:
         key = keypaths.escape(m.key)
-        if not m.key.startswith("@") and key in values and not _same_leaf(values[key], current[key]):
+        if not m.key.startswith("@") and key in values and not same_leaf(values[key], current[key]):
             yield (m.span.start, m.span.end, 0, _dump(values[key], layout))
     n = 0
     while n < len(members):
@@ -386,12 +256,3 @@ def _layout(parsed: ParsedFile) -> ArbLayout:
     if isinstance(parsed.layout, ArbLayout):
         return parsed.layout
     return ArbLayout("{}", False, (), (0, 2), "\n  ", "\n", ": ", "\n", False, {})
-
-
-def _same_leaf(a: Leaf, b: Leaf) -> bool:
-    return type(a) is type(b) and a == b
-
-
-def _same_entries(a: Mapping[str, Leaf], b: Mapping[str, Leaf]) -> bool:
-    """Same keys with the same values, order ignored (render never reorders a file)."""
-    return len(a) == len(b) and all(key in b and _same_leaf(v, b[key]) for key, v in a.items())

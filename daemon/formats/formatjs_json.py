@@ -37,17 +37,12 @@ from typing import ClassVar
 
 from daemon import keypaths
 from daemon.errors import FormatError
+from daemon.formats._entries import key_order
+from daemon.formats._json import Item, Parser, Segments
+from daemon.formats._text import UTF8_BOM, line_column
 from daemon.formats.base import Leaf, ParsedFile
-from daemon.formats.i18next_json import CATEGORIES, render_json_in_order
-from daemon.formats.json_format import (
-    _BOM,
-    Item,
-    JsonFormat,
-    JsonLayout,
-    Segments,
-    _line_column,
-    _Parser,
-)
+from daemon.formats.i18next_json import CATEGORIES
+from daemon.formats.json_format import JsonFormat, JsonLayout, render_json_in_order
 
 MESSAGE_FIELDS: tuple[str, ...] = ("defaultMessage", "message", "string", "translation")
 """Fields that hold the message in an extracted file, by precedence."""
@@ -278,7 +273,7 @@ class FormatJsLayout:
         return next(iter(self.messages.values())).field if self.messages else None
 
 
-class _Positions(_Parser):
+class _Positions(Parser):
     """JsonFormat's parser, also noting where each value starts (run only to report an error)."""
 
     def __init__(self, text: str) -> None:
@@ -292,11 +287,11 @@ class _Positions(_Parser):
 
 def _position(data: bytes, path: Segments) -> tuple[int | None, int | None]:
     """1-based line and column where the value at ``path`` starts in a file JsonFormat accepted."""
-    text = data.removeprefix(_BOM).decode("utf-8")
+    text = data.removeprefix(UTF8_BOM).decode("utf-8")
     parser = _Positions(text)
     parser.value(parser.skip_ws(0), ())
     start = parser.starts.get(path)
-    return _line_column(text, start) if start is not None else (None, None)
+    return line_column(text, start) if start is not None else (None, None)
 
 
 def _first_segment(item: Item) -> str:
@@ -372,7 +367,7 @@ class FormatJsFormat(JsonFormat):
         target: ParsedFile | None,
         locale: str | None = None,
     ) -> bytes:
-        entry_order = self._entry_order(values, source, target)
+        entry_order = key_order(values, source, target)
         if (
             target is not None
             and dict(values) == target.entries
@@ -393,17 +388,6 @@ class FormatJsFormat(JsonFormat):
                 items = self._new_message(key, values[key], new_field, json_values)
             order += items
         return render_json_in_order(self, json_values, order, src_json, tgt_json)
-
-    @staticmethod
-    def _entry_order(values: Mapping[str, Leaf], source: ParsedFile, target: ParsedFile | None) -> list[str]:
-        """Ids as in the source, then ids only the target has, then the rest of ``values`` as given."""
-        order = [key for key in source.entries if key in values]
-        seen = set(order)
-        for key in [*(target.entries if target is not None else ()), *values]:
-            if key in values and key not in seen:
-                seen.add(key)
-                order.append(key)
-        return order
 
     @staticmethod
     def _fields(message: _Message, value: Leaf, holder: ParsedFile, out: dict[str, Leaf]) -> list[Item]:

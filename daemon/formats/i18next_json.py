@@ -36,15 +36,15 @@ Not handled: i18next v3 plurals (``items_plural``, ``items_0``) and context suff
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 from daemon import keypaths
+from daemon.formats._json import Item
 from daemon.formats.base import Leaf, ParsedFile
-from daemon.formats.json_format import Item, JsonFormat, JsonLayout
+from daemon.formats.json_format import JsonFormat, render_json_in_order
 
 CATEGORIES: tuple[str, ...] = ("zero", "one", "two", "few", "many", "other")
 """The CLDR plural categories, in the order new forms are written."""
@@ -123,10 +123,6 @@ def _split(parsed: ParsedFile) -> tuple[ParsedFile, Mapping[str, str]]:
     return parsed, {}
 
 
-def _json_layout(parsed: ParsedFile | None) -> JsonLayout | None:
-    return parsed.layout if parsed is not None and isinstance(parsed.layout, JsonLayout) else None
-
-
 class I18nextFormat(JsonFormat):
     """i18next v4 JSON, nested or flat, with plural forms as ``#<category>`` leaves."""
 
@@ -191,34 +187,6 @@ class I18nextFormat(JsonFormat):
             if forms is not None:
                 result += _form_order(forms, groups, layout_position)
         return result
-
-
-def render_json_in_order(
-    fmt: JsonFormat,
-    values: Mapping[str, Leaf],
-    order: list[Item],
-    source: ParsedFile,
-    target: ParsedFile | None,
-) -> bytes:
-    """Have ``JsonFormat`` write ``values`` in exactly ``order``, in the style of ``target`` (else ``source``).
-
-    ``source`` and ``target`` are JSON-level parsed files. ``JsonFormat.render`` orders keys by
-    its own rule (source first); formats that must place keys elsewhere (plural forms next to
-    their siblings, a message's fields together) pass it a stand-in for the layout file whose
-    item order is ``order``, as both source and target, so it still returns the target's raw
-    bytes when nothing changed. (A candidate for ``json_format`` itself.)
-    """
-    layout_file = target if target is not None else source
-    layout = _json_layout(layout_file) or JsonLayout()
-    source_layout = _json_layout(source)
-    containers = dict(source_layout.containers) if source_layout is not None else {}
-    containers.update(layout.containers)
-    stand_in = ParsedFile(
-        entries=dict(target.entries) if target is not None else {},
-        raw=target.raw if target is not None else b"",
-        layout=dataclasses.replace(layout, items=tuple(order), containers=containers),
-    )
-    return JsonFormat.render(fmt, values, source=stand_in, target=stand_in if target is not None else None)
 
 
 def _form_order(

@@ -36,17 +36,25 @@ from typing import ClassVar
 
 from daemon import keypaths
 from daemon.errors import FormatError
+from daemon.formats._entries import key_order, leaf_text, same_entries
+from daemon.formats._splice import Edit, apply_edits
+from daemon.formats._text import (
+    LINE_BREAK,
+    NON_ASCII_ESCAPE,
+    UTF8_BOM,
+    ParseFailure,
+    first_line_break,
+    join_surrogates,
+    line_column_cr,
+    utf16_escape,
+)
 from daemon.formats.base import Format, Leaf, ParsedFile
 
-_UTF8_BOM = b"\xef\xbb\xbf"
 _NATURAL_LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
 _SPACE = " \t\f"
 _UNESCAPE = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _ESCAPE = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f"}
 _HEX = frozenset("0123456789abcdefABCDEF")
-_NON_ASCII_ESCAPE = re.compile(
-    r"(?<!\\)(?:\\\\)*\\u(?:00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{3})"
-)
 
 
 @dataclass(frozen=True)
@@ -77,13 +85,6 @@ class PropertiesLayout:
     ascii_escapes: bool
     """Write non-ASCII characters as ``\\uXXXX`` (an ASCII file that already does)."""
     entries: tuple[_Entry, ...]
-
-
-class _Fail(Exception):
-    def __init__(self, pos: int, detail: str) -> None:
-        super().__init__(detail)
-        self.pos = pos
-        self.detail = detail
 
 
 class _Logical:
@@ -176,15 +177,12 @@ def _unescape(line: str, start: int, end: int, logical: _Logical) -> str:
         if c == "u":
             digits = line[i : i + 4]
             if i + 4 > end or not set(digits) <= _HEX:
-                raise _Fail(logical.text_offset(i - 2), "malformed \\uXXXX escape")
+                raise ParseFailure(logical.text_offset(i - 2), "malformed \\uXXXX escape")
             out.append(chr(int(digits, 16)))
             i += 4
         else:
             out.append(_UNESCAPE.get(c, c))
-    text = "".join(out)
-    if any("\ud800" <= ch <= "\udfff" for ch in text):  # Java strings are UTF-16: join escaped pairs
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-    return text
+    return join_surrogates("".join(out))  # Java strings are UTF-16: join escaped pairs
 
 
 def _logical_line(text: str, lines: list[tuple[int, int, int]], n: int, first: int) -> tuple[_Logical, int]:
@@ -230,29 +228,14 @@ def _read(text: str) -> tuple[dict[str, Leaf], list[_Entry]]:
     return entries, spans
 
 
-def _line_column(text: str, pos: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of ``pos``."""
-    line, line_start = 1, 0
-    for m in re.finditer(r"\r\n|\r|\n", text[:pos]):
-        line += 1
-        line_start = m.end()
-    return line, pos - line_start + 1
-
-
 def _decode(data: bytes) -> tuple[str, str, bool]:
     """(text, encoding, BOM): UTF-8 when valid, else ISO-8859-1 (which decodes any bytes)."""
-    bom = data.startswith(_UTF8_BOM)
+    bom = data.startswith(UTF8_BOM)
     body = data[3:] if bom else data
     try:
         return body.decode("utf-8"), "utf-8", bom
     except UnicodeDecodeError:
         return data.decode("iso-8859-1"), "iso-8859-1", False
-
-
-def _escape_char(c: str) -> str:
-    """``c`` as ``\\uXXXX`` escapes of its UTF-16 code units."""
-    units = c.encode("utf-16-be", "surrogatepass")
-    return "".join(f"\\u{units[n] << 8 | units[n + 1]:04X}" for n in range(0, len(units), 2))
 
 
 def _writable(c: str, layout: PropertiesLayout) -> bool:
@@ -278,31 +261,7 @@ def _escape(value: str, layout: PropertiesLayout, *, key: bool) -> str:
         elif _writable(c, layout):
             out.append(c)
         else:
-            out.append(_escape_char(c))
-    return "".join(out)
-
-
-def _text(value: Leaf) -> str:
-    """A leaf as the text written to the file (property values are always strings)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-def _apply(text: str, edits: list[tuple[int, int, int, str]]) -> str:
-    """Apply sorted (start, end, sequence, replacement) edits; overlapping deletions merge."""
-    edits.sort()
-    out: list[str] = []
-    pos = 0
-    for start, end, _, replacement in edits:
-        start = max(start, pos)
-        end = max(end, start)
-        out.append(text[pos:start])
-        out.append(replacement)
-        pos = end
-    out.append(text[pos:])
+            out.append(utf16_escape(c))
     return "".join(out)
 
 
@@ -316,16 +275,15 @@ class JavaPropertiesFormat(Format):
         text, encoding, bom = _decode(data)
         try:
             entries, spans = _read(text)
-        except _Fail as e:
-            line, column = _line_column(text, e.pos)
+        except ParseFailure as e:
+            line, column = line_column_cr(text, e.pos)
             raise FormatError(path, line, column, e.detail) from None
-        m = re.search(r"\r\n|\r|\n", text)
         layout = PropertiesLayout(
             text=text,
             encoding=encoding,
             bom=bom,
-            newline=m.group() if m else "\n",
-            ascii_escapes=text.isascii() and _NON_ASCII_ESCAPE.search(text) is not None,
+            newline=first_line_break(text),
+            ascii_escapes=text.isascii() and NON_ASCII_ESCAPE.search(text) is not None,
             entries=tuple(spans),
         )
         return ParsedFile(entries=entries, raw=data, layout=layout)
@@ -338,30 +296,28 @@ class JavaPropertiesFormat(Format):
         target: ParsedFile | None,
         locale: str | None = None,
     ) -> bytes:
-        if target is not None and _same_entries(values, target.entries):
+        if target is not None and same_entries(values, target.entries):
             return target.raw
         base = target if target is not None else source
         layout = _layout(base)
         edits = list(_changes(values, base.entries, layout))
         edits += _insertions(values, source, base, layout)
-        text = _apply(layout.text, edits)
-        return (_UTF8_BOM if layout.bom else b"") + text.encode(layout.encoding)
+        text = apply_edits(layout.text, edits)
+        return (UTF8_BOM if layout.bom else b"") + text.encode(layout.encoding)
 
 
-def _changes(
-    values: Mapping[str, Leaf], current: Mapping[str, Leaf], layout: PropertiesLayout
-) -> Iterator[tuple[int, int, int, str]]:
+def _changes(values: Mapping[str, Leaf], current: Mapping[str, Leaf], layout: PropertiesLayout) -> Iterator[Edit]:
     """Edits for changed values (at the last occurrence) and deleted keys (every line of them)."""
     text = layout.text
     last = {entry.key: entry for entry in layout.entries}
     for entry in layout.entries:
         if entry.key not in values:
             yield _deletion(text, entry)
-        elif last[entry.key] is entry and _text(values[entry.key]) != current.get(entry.key):
-            yield (entry.value_start, entry.end, 0, _escape(_text(values[entry.key]), layout, key=False))
+        elif last[entry.key] is entry and leaf_text(values[entry.key]) != current.get(entry.key):
+            yield (entry.value_start, entry.end, 0, _escape(leaf_text(values[entry.key]), layout, key=False))
 
 
-def _deletion(text: str, entry: _Entry) -> tuple[int, int, int, str]:
+def _deletion(text: str, entry: _Entry) -> Edit:
     """The edit that removes ``entry``'s lines (and one blank line, if it stood between two)."""
     if entry.next_start == entry.end:  # it ends the file without a line break: take the one before
         return (entry.start - _break_before(text, entry.start), entry.end, 0, "")
@@ -384,23 +340,21 @@ def _break_before(text: str, start: int) -> int:
 
 def _insertions(
     values: Mapping[str, Leaf], source: ParsedFile, base: ParsedFile, layout: PropertiesLayout
-) -> list[tuple[int, int, int, str]]:
+) -> list[Edit]:
     """Edits that add the keys of ``values`` that ``base`` lacks, after their source predecessor."""
     kept = {entry.key: entry for entry in layout.entries if entry.key in values}
     source_layout = _layout(source)
     models = {entry.key: entry for entry in source_layout.entries}
-    order = [k for k in source.entries if k in values]
-    order += [k for k in base.entries if k in values and k not in source.entries]
-    order += [k for k in values if k not in source.entries and k not in base.entries]
+    order = key_order(values, source, base)
     first_kept = min((entry.start for entry in kept.values()), default=None)
-    edits: list[tuple[int, int, int, str]] = []
+    edits: list[Edit] = []
     anchor: _Entry | None = None
     nl = layout.newline
     for sequence, key in enumerate(order, start=1):
         if key in kept:
             anchor = kept[key]
             continue
-        line = _new_line(key, _text(values[key]), models.get(key), source_layout, layout)
+        line = _new_line(key, leaf_text(values[key]), models.get(key), source_layout, layout)
         if anchor is not None:
             edits.append((anchor.end, anchor.end, sequence, nl + line))
         elif first_kept is not None:
@@ -419,7 +373,7 @@ def _new_line(
     escaped = _escape(value, layout, key=False)
     if model is not None:
         head = source_layout.text[model.start : model.value_start]
-        head = re.sub(r"\r\n|\r|\n", layout.newline, head)
+        head = LINE_BREAK.sub(layout.newline, head)
         if all(_writable(c, layout) or c in "\r\n\t\f" for c in head):
             return head + escaped
     return _escape(keypaths.unescape(key), layout, key=True) + "=" + escaped
@@ -429,8 +383,3 @@ def _layout(parsed: ParsedFile) -> PropertiesLayout:
     if isinstance(parsed.layout, PropertiesLayout):
         return parsed.layout
     return PropertiesLayout(text="", encoding="utf-8", bom=False, newline="\n", ascii_escapes=False, entries=())
-
-
-def _same_entries(a: Mapping[str, Leaf], b: Mapping[str, Leaf]) -> bool:
-    """Same keys with the same values, order ignored (render never reorders a file)."""
-    return len(a) == len(b) and all(key in b and type(v) is type(b[key]) and v == b[key] for key, v in a.items())

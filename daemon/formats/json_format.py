@@ -1,12 +1,8 @@
 """JSON translation files, flat (``{"a.b": "x"}``) or nested (``{"a": {"b": "x"}}``).
 
-Why a hand-written parser instead of ``json.loads``: the daemon must say *where* a file is
-broken (``FormatError`` with line and column), and ``json.loads`` cannot report the position
-of a duplicate key, of an integer too long to convert, or of a non-standard ``NaN``. It also
-throws away the structure we need to write the file back in its own shape: which containers
-were arrays, where the empty ``{}``/``[]`` were, and the whitespace after ``:`` and ``,``.
-Strings are still decoded by the C ``scanstring`` of the standard library, so escapes and
-control characters follow exactly the rules of ``json.loads(strict=True)``.
+Parsed by the position-aware parser of ``daemon.formats._json`` (its docstring says why not
+``json.loads``): errors carry a line and column, and the parse keeps the structure needed to
+write the file back in its own shape (arrays, empty containers, separators).
 
 Keys follow ``daemon.keypaths``: nested objects give ``/``-joined paths, array items give
 their index (``steps/0``), and a ``/`` inside an object key is escaped (``~1``), so a flat
@@ -23,48 +19,16 @@ whitespace, number spelling such as ``1.50``) is out of scope here.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import json.decoder
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal, cast
+from typing import ClassVar
 
 from daemon import keypaths
-from daemon.errors import FormatError
+from daemon.formats._json import MAX_DEPTH, Empty, Item, Kind, Parser, Segments, detect_ensure_ascii, parse_document
+from daemon.formats._text import UTF8_BOM, decode_utf8, newline_of
 from daemon.formats.base import Format, Leaf, ParsedFile
-
-Kind = Literal["object", "array"]
-Segments = tuple[str, ...]
-"""A container path as raw (unescaped) object keys or array indexes; the root is ``()``."""
-
-MAX_DEPTH = 256
-"""Deepest nesting accepted. Real translation files stay below 10; the limit keeps parsing and
-``json.dumps`` (both recursive) far away from Python's recursion limit."""
-
-_BOM = b"\xef\xbb\xbf"
-_WS = re.compile(r"[ \t\n\r]*")
-_NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-# A \uXXXX escape (not itself preceded by an escaping backslash) of a non-ASCII character.
-_NON_ASCII_ESCAPE = re.compile(
-    r"(?<!\\)(?:\\\\)*\\u(?:00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{3})"
-)
-_RAW_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-# The C string scanner of the standard library: not in typeshed, but present in every CPython.
-_scanstring = cast(Callable[[str, int, bool], tuple[str, int]], vars(json.decoder)["scanstring"])
-
-
-@dataclass(frozen=True)
-class Empty:
-    """An empty object or array at ``path``: no entry stands for it, so the layout keeps it."""
-
-    path: Segments
-    kind: Kind
-
-
-Item = str | Empty
-"""One thing in document order: a flat key (a leaf) or an empty container."""
 
 
 @dataclass(frozen=True)
@@ -87,147 +51,6 @@ class JsonLayout:
 
 
 _DEFAULT_LAYOUT = JsonLayout()
-
-
-class _Fail(Exception):
-    """Internal: a parse error at a character offset, turned into ``FormatError`` by ``parse``."""
-
-    def __init__(self, pos: int, detail: str) -> None:
-        super().__init__(detail)
-        self.pos = pos
-        self.detail = detail
-
-
-class _Parser:
-    """Recursive-descent JSON parser that records flat entries and the layout as it goes."""
-
-    def __init__(self, text: str) -> None:
-        self.s = text
-        self.entries: dict[str, Leaf] = {}
-        self.items: list[Item] = []
-        self.containers: dict[Segments, Kind] = {}
-        self.colon_ws: str | None = None
-        self.comma_ws: str | None = None
-
-    def skip_ws(self, i: int) -> int:
-        m = _WS.match(self.s, i)
-        assert m is not None  # the pattern matches the empty string
-        return m.end()
-
-    def value(self, i: int, path: Segments) -> int:
-        """Parse the value starting at ``i`` (no leading whitespace); return the end offset."""
-        s = self.s
-        c = s[i : i + 1]
-        if c == "{":
-            return self.obj(i, path)
-        if c == "[":
-            return self.arr(i, path)
-        if c == '"':
-            text, end = self.string(i)
-            self.leaf(path, text)
-            return end
-        if c == "n" and s.startswith("null", i):
-            self.leaf(path, None)
-            return i + 4
-        if c == "t" and s.startswith("true", i):
-            self.leaf(path, True)
-            return i + 4
-        if c == "f" and s.startswith("false", i):
-            self.leaf(path, False)
-            return i + 5
-        m = _NUMBER.match(s, i)
-        if m is None:
-            raise _Fail(i, "expecting a value")
-        integer, frac, exp = m.groups()
-        number: int | float
-        if frac or exp:
-            number = float(m.group())
-            if number in (float("inf"), float("-inf")):
-                raise _Fail(i, "number out of range")
-        else:
-            try:
-                number = int(integer)
-            except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
-                raise _Fail(i, "integer has too many digits") from None
-        self.leaf(path, number)
-        return m.end()
-
-    def string(self, i: int) -> tuple[str, int]:
-        try:
-            return _scanstring(self.s, i + 1, True)
-        except json.JSONDecodeError as e:
-            raise _Fail(e.pos, e.msg) from None
-
-    def leaf(self, path: Segments, value: Leaf) -> None:
-        key = keypaths.join(path)
-        self.entries[key] = value
-        self.items.append(key)
-
-    def enter(self, i: int, path: Segments, kind: Kind) -> None:
-        if len(path) >= MAX_DEPTH:
-            raise _Fail(i, f"nesting deeper than {MAX_DEPTH} levels")
-        self.containers[path] = kind
-
-    def obj(self, i: int, path: Segments) -> int:
-        self.enter(i, path, "object")
-        s = self.s
-        i = self.skip_ws(i + 1)
-        if s[i : i + 1] == "}":
-            if path:
-                self.items.append(Empty(path, "object"))
-            return i + 1
-        seen: set[str] = set()
-        while True:
-            if s[i : i + 1] != '"':
-                raise _Fail(i, "expecting a property name in double quotes")
-            key, j = self.string(i)
-            if key in seen:
-                raise _Fail(i, f"duplicate key {key!r}")
-            seen.add(key)
-            j = self.skip_ws(j)
-            if s[j : j + 1] != ":":
-                raise _Fail(j, "expecting ':' delimiter")
-            k = self.skip_ws(j + 1)
-            if self.colon_ws is None:
-                self.colon_ws = s[j + 1 : k]
-            i = self.skip_ws(self.value(k, (*path, key)))
-            c = s[i : i + 1]
-            if c == "}":
-                return i + 1
-            if c != ",":
-                raise _Fail(i, "expecting ',' delimiter")
-            j = self.skip_ws(i + 1)
-            if self.comma_ws is None:
-                self.comma_ws = s[i + 1 : j]
-            i = j
-
-    def arr(self, i: int, path: Segments) -> int:
-        self.enter(i, path, "array")
-        s = self.s
-        i = self.skip_ws(i + 1)
-        if s[i : i + 1] == "]":
-            self.items.append(Empty(path, "array"))
-            return i + 1
-        index = 0
-        while True:
-            i = self.skip_ws(self.value(i, (*path, str(index))))
-            index += 1
-            c = s[i : i + 1]
-            if c == "]":
-                return i + 1
-            if c != ",":
-                raise _Fail(i, "expecting ',' delimiter")
-            j = self.skip_ws(i + 1)
-            if self.comma_ws is None:
-                self.comma_ws = s[i + 1 : j]
-            i = j
-
-
-def _line_column(text: str, pos: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of offset ``pos``, as ``json`` counts them."""
-    line = text.count("\n", 0, pos) + 1
-    column = pos - text.rfind("\n", 0, pos)
-    return line, column
 
 
 def _detect_indent(body: str) -> int | str | None:
@@ -254,17 +77,11 @@ def _separators(indent: int | str | None, colon_ws: str | None, comma_ws: str | 
     return item_sep, key_sep
 
 
-def _detect_ensure_ascii(text: str) -> bool:
-    """Keep writing ``\\uXXXX`` for non-ASCII characters if the file mostly does so already."""
-    escapes = sum(1 for _ in _NON_ASCII_ESCAPE.finditer(text))
-    if not escapes:
-        return False
-    raw = sum(1 for _ in _RAW_NON_ASCII.finditer(text))
-    return escapes > raw
-
-
 def _same_leaf(a: Leaf, b: Leaf) -> bool:
-    """Equality that tells ``1`` from ``1.0`` from ``True`` (Python's ``==`` does not)."""
+    """Equality that tells ``1`` from ``1.0`` from ``True``, and floats by their spelling.
+
+    Stricter than ``_entries.same_leaf`` on purpose: ``-0.0`` and ``0.0`` are different files.
+    """
     return type(a) is type(b) and (a == b if not isinstance(a, float) else repr(a) == repr(b))
 
 
@@ -300,38 +117,17 @@ class JsonFormat(Format):
     extensions: ClassVar[tuple[str, ...]] = (".json",)
 
     def parse(self, data: bytes, *, path: str, locale: str | None = None) -> ParsedFile:
-        bom = data.startswith(_BOM)
-        body_bytes = data[len(_BOM) :] if bom else data
-        try:
-            text = body_bytes.decode("utf-8")
-        except UnicodeDecodeError as e:
-            good = body_bytes[: e.start].decode("utf-8")
-            line, column = _line_column(good, len(good))
-            raise FormatError(path, line, column, f"invalid UTF-8 byte 0x{body_bytes[e.start]:02x}") from None
-        parser = _Parser(text)
-        start = parser.skip_ws(0)
-        try:
-            if text[start : start + 1] not in ("{", ""):
-                parser.value(start, ())  # so that garbage is reported as such, not as "not an object"
-                raise _Fail(start, "the top level must be a JSON object")
-            end = parser.value(start, ())
-            after = parser.skip_ws(end)
-            if after != len(text):
-                raise _Fail(after, "extra data after the top-level object")
-        except _Fail as e:
-            line, column = _line_column(text, e.pos)
-            raise FormatError(path, line, column, e.detail) from None
-        except RecursionError:  # defensive: MAX_DEPTH should always trigger first
-            raise FormatError(path, None, None, "nesting too deep") from None
+        text, bom = decode_utf8(data, path)
+        parser = Parser(text)
+        start, end = parse_document(parser, path, empty_reads_as_value=True)
         indent = _detect_indent(text[start:end])
         item_sep, key_sep = _separators(indent, parser.colon_ws, parser.comma_ws)
-        first_newline = text.find("\n")
         layout = JsonLayout(
             indent=indent,
             item_separator=item_sep,
             key_separator=key_sep,
-            ensure_ascii=_detect_ensure_ascii(text),
-            newline="\r\n" if first_newline > 0 and text[first_newline - 1] == "\r" else "\n",
+            ensure_ascii=detect_ensure_ascii(text),
+            newline=newline_of(text),
             head=text[:start],
             tail=text[end:],
             bom=bom,
@@ -372,7 +168,7 @@ class JsonFormat(Format):
         # A lone surrogate (from a "\ud800" escape) cannot be UTF-8; backslashreplace writes it
         # as "\ud800" again, which is exactly its JSON escape, since it can only be inside a string.
         out = (layout.head + text + layout.tail).encode("utf-8", "backslashreplace")
-        return _BOM + out if layout.bom else out
+        return UTF8_BOM + out if layout.bom else out
 
     @staticmethod
     def _order(values: Mapping[str, Leaf], source: ParsedFile, target: ParsedFile | None) -> list[Item]:
@@ -440,3 +236,31 @@ class JsonFormat(Format):
         if path and kind == "array" and set(children) == {str(n) for n in range(len(children))}:
             return [children[str(n)] for n in range(len(children))]
         return children
+
+
+def render_json_in_order(
+    fmt: JsonFormat,
+    values: Mapping[str, Leaf],
+    order: list[Item],
+    source: ParsedFile,
+    target: ParsedFile | None,
+) -> bytes:
+    """Have ``JsonFormat`` write ``values`` in exactly ``order``, in the style of ``target`` (else ``source``).
+
+    ``source`` and ``target`` are JSON-level parsed files. ``JsonFormat.render`` orders keys by
+    its own rule (source first); formats built on it that must place keys elsewhere (i18next's
+    plural forms next to their siblings, a FormatJS message's fields together) pass it a
+    stand-in for the layout file whose item order is ``order``, as both source and target, so
+    that it still returns the target's raw bytes when nothing changed.
+    """
+    layout_file = target if target is not None else source
+    layout = _layout_of(layout_file) or JsonLayout()
+    source_layout = _layout_of(source)
+    containers = dict(source_layout.containers) if source_layout is not None else {}
+    containers.update(layout.containers)
+    stand_in = ParsedFile(
+        entries=dict(target.entries) if target is not None else {},
+        raw=target.raw if target is not None else b"",
+        layout=dataclasses.replace(layout, items=tuple(order), containers=containers),
+    )
+    return JsonFormat.render(fmt, values, source=stand_in, target=stand_in if target is not None else None)

@@ -2,7 +2,8 @@
 
 The parsing and writing engine is ``daemon.formats.plain_yaml`` (libyaml events for positions,
 hand-written splicing of the original text for writing; its docstring says why ruamel.yaml's
-round-trip dump is not used). This module only adds the locale root:
+round-trip dump is not used), with its node tree in ``daemon.formats._yaml_read``. This module
+only adds the locale root:
 
 - Keys are paths below the root: ``en: activerecord: errors: messages: blank:`` gives
   ``activerecord/errors/messages/blank``. Rails plurals stay ordinary nested keys
@@ -23,16 +24,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from daemon.formats.plain_yaml import (
-    AliasNode,
-    MapNode,
-    Node,
-    Pair,
-    ParseFailure,
-    PlainYamlFormat,
-    ScalarNode,
-    YamlLayout,
-)
+from daemon.formats._text import ParseFailure
+from daemon.formats._yaml_read import AliasNode, MapNode, Node, Pair, ScalarNode, YamlLayout
+from daemon.formats.plain_yaml import PlainYamlFormat
 
 
 def _normalized(locale: str) -> str:

@@ -5,7 +5,7 @@ when ``L`` is None); ``render(values, locale=L)`` writes locale ``L``'s values b
 same file and leaves every other locale alone. The JSON is read by ``json.loads`` (fast: the
 IceCubes catalog is 2 MB and is parsed once per locale); only when it fails, or when the
 structure is wrong, is the text parsed again by the position-aware parser of
-``daemon.formats.json_format`` (through ``flutter_arb.SpanParser``) to report the line and
+``daemon.formats._json`` (``SpanParser``) to report the line and
 column. Rendering also uses that parser, for the character span of each value it changes.
 
 Flat keys: ``<key>`` for a localization's ``stringUnit``, and one segment per level below it:
@@ -33,28 +33,26 @@ copies the source language's structure (substitution ``argNum``/``formatSpecifie
 from __future__ import annotations
 
 import json
-import json.decoder
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from daemon import keypaths
 from daemon.errors import FormatError
+from daemon.formats._entries import leaf_text, same_entries
+from daemon.formats._json import Span, SpanParser, parse_spans, scanstring, skip_ws
+from daemon.formats._splice import apply_edits
+from daemon.formats._text import UTF8_BOM, decode_utf8, line_column
 from daemon.formats.base import Format, Leaf, ParsedFile
-from daemon.formats.flutter_arb import Span, SpanParser, apply_edits, decode_utf8, parse_spans
-from daemon.formats.json_format import _line_column
 
 Sub = tuple[str, ...]
 """The segments below a key (``()`` for its own ``stringUnit``, ``("#one",)``...)."""
 Node = dict[str, Any]
 
-_BOM = b"\xef\xbb\xbf"
 _STRUCTURE = ("stringUnit", "substitutions", "variations")
 _RUN = re.compile(r"\d+|\D+")
-_WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
-_scanstring = cast(Callable[[str, int, bool], tuple[str, int]], vars(json.decoder)["scanstring"])
 
 
 @dataclass(frozen=True)
@@ -120,12 +118,6 @@ def _load(text: str, path: str) -> Node:
     return tree
 
 
-def _skip_ws(text: str, i: int) -> int:
-    m = _WS.match(text, i)
-    assert m is not None  # the pattern matches the empty string
-    return m.end()
-
-
 def members(text: str, start: int) -> dict[str, Span]:
     """Spans of the members of the JSON object at ``start`` of valid JSON ``text``.
 
@@ -133,15 +125,15 @@ def members(text: str, start: int) -> dict[str, Span]:
     catalog costs about one ``json.loads``, not a pass of the (pure Python) span parser.
     """
     out: dict[str, Span] = {}
-    i = _skip_ws(text, start + 1)
+    i = skip_ws(text, start + 1)
     while text[i] == '"':
-        key, j = _scanstring(text, i + 1, True)
-        value_start = _skip_ws(text, _skip_ws(text, j) + 1)  # past the ':'
+        key, j = scanstring(text, i + 1, True)
+        value_start = skip_ws(text, skip_ws(text, j) + 1)  # past the ':'
         end = _DECODER.raw_decode(text, value_start)[1]
         out[key] = Span(i, value_start, end)
-        i = _skip_ws(text, end)
+        i = skip_ws(text, end)
         if text[i] == ",":
-            i = _skip_ws(text, i + 1)
+            i = skip_ws(text, i + 1)
     return out
 
 
@@ -188,7 +180,7 @@ def _where(text: str, path: tuple[str, ...]) -> tuple[int, int]:
     parser.document()
     while path and path not in parser.spans:
         path = path[:-1]
-    return _line_column(text, parser.spans[path].start if path in parser.spans else 0)
+    return line_column(text, parser.spans[path].start if path in parser.spans else 0)
 
 
 def _segment(kind: str, case: str) -> str:
@@ -338,17 +330,8 @@ def _group(entries: Mapping[str, Leaf]) -> dict[str, dict[Sub, str]]:
     groups: dict[str, dict[Sub, str]] = {}
     for flat, value in entries.items():
         key, *sub = keypaths.split(flat)
-        groups.setdefault(key, {})[tuple(sub)] = _text(value)
+        groups.setdefault(key, {})[tuple(sub)] = leaf_text(value)
     return groups
-
-
-def _text(value: Leaf) -> str:
-    """A leaf as the string a stringUnit holds (catalog values are always strings)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 class XcstringsFormat(Format):
@@ -380,14 +363,14 @@ class XcstringsFormat(Format):
         target: ParsedFile | None,
         locale: str | None = None,
     ) -> bytes:
-        if target is not None and _same_entries(values, target.entries):
+        if target is not None and same_entries(values, target.entries):
             return target.raw
         layout = _layout(target if target is not None else source)
         source_layout = _layout(source)
         writer = _Writer(layout, source_layout, _locale_key(layout.tree, locale) if locale else layout.locale)
         text = writer.write(_group(values))
         out = text.encode("utf-8", "backslashreplace")
-        return _BOM + out if layout.bom else out
+        return UTF8_BOM + out if layout.bom else out
 
 
 class _Writer:
@@ -405,7 +388,7 @@ class _Writer:
     def root(self) -> dict[str, Span]:
         """Spans of the top-level members (found on first use: only renders that change need them)."""
         if self._root is None:
-            self._root = members(self.text, _skip_ws(self.text, 0))
+            self._root = members(self.text, skip_ws(self.text, 0))
         return self._root
 
     @property
@@ -527,7 +510,7 @@ class _Writer:
             if "strings" in self.root:
                 span = self.root["strings"]
                 return [(span.start, span.end, 0, dump(strings, 1, style))]
-            start, end = _skip_ws(self.text, 0), len(self.text.rstrip(" \t\r\n"))
+            start, end = skip_ws(self.text, 0), len(self.text.rstrip(" \t\r\n"))
             return [(start, end, 0, dump(_with(self.layout.tree, "strings", strings), 0, style))]
         existing = list(self.strings)  # file order: Xcode's, which sort_key approximates
         last = self.entries[existing[-1]].end
@@ -548,8 +531,3 @@ def _layout(parsed: ParsedFile) -> CatalogLayout:
         return parsed.layout
     tree: Node = {"sourceLanguage": "en", "strings": {}, "version": "1.0"}
     return CatalogLayout(dump(tree, 0, Style()), False, tree, "en", "en", Style())
-
-
-def _same_entries(a: Mapping[str, Leaf], b: Mapping[str, Leaf]) -> bool:
-    """Same keys with the same values, order ignored (a catalog's order is Xcode's, not ours)."""
-    return len(a) == len(b) and all(key in b and type(v) is type(b[key]) and v == b[key] for key, v in a.items())

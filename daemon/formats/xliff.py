@@ -1,7 +1,7 @@
 """XLIFF 1.2 and 2.0 (``.xlf``/``.xliff``), as written by Angular, Symfony and CAT tools.
 
 What parses the format: the standard library's expat, through the span scanner shared with
-``daemon.formats.android_xml`` (``scan_xml``): expat checks well-formedness and reports where
+``daemon.formats.android_xml`` (``scan_xml`` in ``daemon.formats._xml``): expat checks well-formedness and reports where
 each element starts; nothing re-serializes the tree. Hand-written, and why: the same span
 splicing as for Android (an unchanged file is returned byte for byte; a new translation touches
 only its ``<target>`` line; new units are copies of the source's unit, placed after their
@@ -52,25 +52,19 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from daemon import keypaths
-from daemon.formats.android_xml import (
+from daemon.formats._xml import XmlDoc, XmlNode, indent_before, reindent, scan_xml
+from daemon.formats._xml_content import (
     INVALID_XML_CHAR,
     EscapeStyle,
-    SplicePlan,
     StyleCounts,
-    XmlDoc,
-    XmlNode,
-    attr_escape,
     cdata_only,
     cdata_section,
     coerce_values,
     content_tokens,
     escape_text,
-    indent_before,
-    reindent,
-    scan_xml,
-    splice,
     split_markup,
 )
+from daemon.formats._xml_splice import SplicePlan, attr_escape, splice
 from daemon.formats.base import Format, Leaf, ParsedFile
 
 Version = Literal[1, 2]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.errors import FormatError
@@ -13,10 +11,10 @@ from daemon.formats import get_format
 from daemon.formats.android_xml import AndroidStringsFormat
 from daemon.formats.base import Leaf, ParsedFile
 from tests.formats.contract import FormatContract
-from tests.helpers import shared_corpus
+from tests.formats.pairs import diff_lines as diff
+from tests.formats.pairs import read_corpus
 
 FMT = AndroidStringsFormat()
-CORPUS = shared_corpus()
 HEAD = '<?xml version="1.0" encoding="utf-8"?>\n'
 
 
@@ -44,16 +42,8 @@ def render(values: dict[str, str], source: ParsedFile, target: ParsedFile | None
     return FMT.render(values, source=source, target=target, locale="de")
 
 
-def diff(before: bytes, after: bytes) -> list[str]:
-    lines = difflib.unified_diff(before.decode().split("\n"), after.decode().split("\n"), lineterm="", n=0)
-    return [line for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")]
-
-
 def corpus(path: str) -> bytes:
-    file = CORPUS / "android-xml" / path
-    if not file.is_file():
-        pytest.skip(f"the shared corpus ({CORPUS}) is not present")
-    return file.read_bytes()
+    return read_corpus(f"android-xml/{path}")
 
 
 SAMPLE = (
@@ -83,18 +73,6 @@ class TestAndroidContract(FormatContract):
     corpus_dirs = ("android-xml",)
     corpus_suffixes = (".xml",)
     sample = SAMPLE
-
-    # Hypothesis refuses one test function run from several classes in a session
-    # (HealthCheck.differing_executors), so each format's contract class owns these two.
-    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.binary(max_size=300))
-    def test_any_bytes_parse_or_raise_format_error(self, data: bytes) -> None:
-        FormatContract.test_any_bytes_parse_or_raise_format_error.hypothesis.inner_test(self, data)  # type: ignore[attr-defined]
-
-    @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.data())
-    def test_mutated_sample_parses_or_raises_format_error(self, data: st.DataObject) -> None:
-        FormatContract.test_mutated_sample_parses_or_raises_format_error.hypothesis.inner_test(self, data)  # type: ignore[attr-defined]
 
 
 # --- registry and keys ------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,8 @@ from daemon.formats import get_format
 from daemon.formats.apple_strings import AppleStringsFormat
 from daemon.formats.base import Leaf, ParsedFile
 from tests.formats.contract import FormatContract
+from tests.formats.pairs import diff_lines as diff
+from tests.formats.pairs import parse_corpus
 from tests.helpers import shared_corpus
 
 FMT = AppleStringsFormat()
@@ -49,15 +50,7 @@ def error(data: bytes | str) -> FormatError:
 
 
 def corpus(name: str) -> ParsedFile:
-    path = CORPUS / name
-    if not path.is_file():
-        pytest.skip(f"corpus file {path} is not present")
-    return FMT.parse(path.read_bytes(), path=str(path))
-
-
-def diff(before: bytes, after: bytes) -> list[str]:
-    lines = difflib.unified_diff(before.decode().split("\n"), after.decode().split("\n"), lineterm="", n=0)
-    return [line for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    return parse_corpus(FMT, f"apple-strings/{name}")
 
 
 # --- registry and parsing -------------------------------------------------------------------

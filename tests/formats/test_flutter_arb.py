@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 
 import pytest
 
 from daemon.errors import FormatError
 from daemon.formats import get_format
+from daemon.formats._json import SpanParser
 from daemon.formats.base import Leaf, ParsedFile
-from daemon.formats.flutter_arb import FlutterArbFormat, SpanParser
+from daemon.formats.flutter_arb import FlutterArbFormat
 from tests.formats.contract import FormatContract
-from tests.helpers import shared_corpus
+from tests.formats.pairs import diff_lines as diff
+from tests.formats.pairs import parse_corpus
 
 FMT = FlutterArbFormat()
-CORPUS = shared_corpus() / "flutter-arb"
 
 SOURCE = """{
     "@@locale": "en",
@@ -52,15 +52,7 @@ def render(values: dict[str, Leaf], source: ParsedFile, target: ParsedFile | Non
 
 
 def corpus(name: str) -> ParsedFile:
-    path = CORPUS / name
-    if not path.is_file():
-        pytest.skip(f"corpus file {path} is not present")
-    return FMT.parse(path.read_bytes(), path=str(path))
-
-
-def diff(before: str, after: str) -> list[str]:
-    lines = difflib.unified_diff(before.split("\n"), after.split("\n"), lineterm="", n=0)
-    return [line for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    return parse_corpus(FMT, f"flutter-arb/{name}")
 
 
 # --- parsing --------------------------------------------------------------------------------

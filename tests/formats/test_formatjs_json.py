@@ -6,7 +6,7 @@ import difflib
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.errors import FormatError
@@ -26,19 +26,6 @@ class TestFormatJsContract(FormatContract):
         b'{\n  "a": {\n    "defaultMessage": "Hi {name}",\n    "description": "greeting"\n  },\n'
         b'  "b": "You have {n, plural, one {# item} other {# items}}"\n}\n'
     )
-
-    # The contract's Hypothesis tests are one function shared by every format's subclass, which
-    # Hypothesis rejects (HealthCheck.differing_executors) once two formats run in one session;
-    # a function of this class's own runs the same body.
-    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.binary(max_size=300))
-    def test_any_bytes_parse_or_raise_format_error(self, data: bytes) -> None:
-        FormatContract.test_any_bytes_parse_or_raise_format_error.hypothesis.inner_test(self, data)  # type: ignore[attr-defined]
-
-    @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.data())
-    def test_mutated_sample_parses_or_raises_format_error(self, data: st.DataObject) -> None:
-        FormatContract.test_mutated_sample_parses_or_raises_format_error.hypothesis.inner_test(self, data)  # type: ignore[attr-defined]
 
 
 def parse(text: str, path: str = "x.json") -> ParsedFile:

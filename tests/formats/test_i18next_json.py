@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from daemon.errors import FormatError
 from daemon.formats import get_format
@@ -15,6 +12,7 @@ from daemon.formats.base import Leaf, ParsedFile
 from daemon.formats.i18next_json import I18nextFormat, plural_segment
 from daemon.formats.json_format import JsonFormat
 from tests.formats.contract import CORPUS, FormatContract
+from tests.formats.pairs import diff_lines as changed
 
 FMT = I18nextFormat()
 
@@ -31,19 +29,6 @@ class TestI18nextContract(FormatContract):
         b'  "place_ordinal_one": "{{count}}st",\n  "place_ordinal_other": "{{count}}th",\n  "title": "Shop"\n}\n'
     )
 
-    # The contract's Hypothesis tests are one function shared by every format's subclass, which
-    # Hypothesis rejects (HealthCheck.differing_executors) once two formats run in one session;
-    # a function of this class's own runs the same body.
-    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.binary(max_size=300))
-    def test_any_bytes_parse_or_raise_format_error(self, data: bytes) -> None:
-        FormatContract.test_any_bytes_parse_or_raise_format_error.hypothesis.inner_test(self, data)  # type: ignore[attr-defined]
-
-    @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.data())
-    def test_mutated_sample_parses_or_raises_format_error(self, data: st.DataObject) -> None:
-        FormatContract.test_mutated_sample_parses_or_raises_format_error.hypothesis.inner_test(self, data)  # type: ignore[attr-defined]
-
 
 def parse(text: str) -> ParsedFile:
     return FMT.parse(text.encode(), path="x.json")
@@ -51,11 +36,6 @@ def parse(text: str) -> ParsedFile:
 
 def render(values: dict[str, Leaf], source: ParsedFile, target: ParsedFile | None = None) -> str:
     return FMT.render(values, source=source, target=target).decode()
-
-
-def changed(before: str, after: str) -> list[str]:
-    diff = difflib.unified_diff(before.split("\n"), after.split("\n"), lineterm="", n=0)
-    return [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
 
 
 EN = """{

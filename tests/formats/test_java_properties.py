@@ -6,8 +6,6 @@ corpus and on a few thousand random files; the cases below pin the behaviour fou
 
 from __future__ import annotations
 
-import difflib
-
 import pytest
 
 from daemon.errors import FormatError
@@ -15,10 +13,10 @@ from daemon.formats import get_format
 from daemon.formats.base import Leaf, ParsedFile
 from daemon.formats.java_properties import JavaPropertiesFormat
 from tests.formats.contract import FormatContract
-from tests.helpers import shared_corpus
+from tests.formats.pairs import diff_lines as diff
+from tests.formats.pairs import parse_corpus
 
 FMT = JavaPropertiesFormat()
-CORPUS = shared_corpus() / "java-properties"
 
 
 class TestJavaPropertiesContract(FormatContract):
@@ -44,17 +42,7 @@ def render(values: dict[str, Leaf], source: ParsedFile, target: ParsedFile | Non
 
 
 def corpus(name: str) -> ParsedFile:
-    path = CORPUS / name
-    if not path.is_file():
-        pytest.skip(f"corpus file {path} is not present")
-    return FMT.parse(path.read_bytes(), path=str(path))
-
-
-def diff(before: bytes, after: bytes, encoding: str = "utf-8") -> list[str]:
-    lines = difflib.unified_diff(
-        before.decode(encoding).split("\n"), after.decode(encoding).split("\n"), lineterm="", n=0
-    )
-    return [line for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    return parse_corpus(FMT, f"java-properties/{name}")
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from daemon.errors import FormatError
 from daemon.formats import get_format, known_formats
 from daemon.formats.base import Leaf, ParsedFile
 from daemon.formats.json_format import MAX_DEPTH, JsonFormat
+from tests.formats.pairs import diff_lines as changed_lines
 from tests.helpers import shared_corpus
 
 FMT = JsonFormat()
@@ -34,12 +34,6 @@ def error(data: bytes | str) -> FormatError:
     with pytest.raises(FormatError) as info:
         parse(data)
     return info.value
-
-
-def changed_lines(before: bytes, after: bytes) -> list[str]:
-    # split on "\n" only: str.splitlines() also breaks at U+0085, U+2028... inside strings
-    diff = difflib.unified_diff(before.decode().split("\n"), after.decode().split("\n"), lineterm="", n=0)
-    return [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
 
 
 def flatten(value: Any, prefix: tuple[str, ...] = ()) -> dict[str, Leaf]:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from daemon.errors import FormatError
 from daemon.formats import get_format
+from daemon.formats._markdown_front import yaml_scalar
 from daemon.formats.base import Leaf, ParsedFile
-from daemon.formats.markdown import MarkdownFormat, yaml_scalar
+from daemon.formats.markdown import MarkdownFormat
 from tests.formats.contract import CORPUS, FormatContract
+from tests.formats.pairs import diff_lines as changed
 
 FMT = MarkdownFormat()
 
@@ -27,19 +26,6 @@ class TestMarkdownContract(FormatContract):
         b"---\ntitle: Hello\nslug: /hello\n---\n\n# Welcome\n\nSome *text* with `code`\nover two lines.\n\n"
         b"- item one\n- item two\n\n```sh\nnpm install\n```\n\n| A | B |\n|---|---|\n| x | y |\n"
     )
-
-    # The contract's Hypothesis tests are one function shared by every format's subclass, which
-    # Hypothesis rejects (HealthCheck.differing_executors) once two formats run in one session;
-    # a function of this class's own runs the same body.
-    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.binary(max_size=300))
-    def test_any_bytes_parse_or_raise_format_error(self, data: bytes) -> None:
-        FormatContract.test_any_bytes_parse_or_raise_format_error.hypothesis.inner_test(self, data)  # type: ignore[attr-defined]
-
-    @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.data())
-    def test_mutated_sample_parses_or_raises_format_error(self, data: st.DataObject) -> None:
-        FormatContract.test_mutated_sample_parses_or_raises_format_error.hypothesis.inner_test(self, data)  # type: ignore[attr-defined]
 
 
 def parse(text: str, path: str = "doc.md") -> ParsedFile:
@@ -58,11 +44,6 @@ def replace(parsed: ParsedFile, old: str, new: str) -> dict[str, Leaf]:
     """The entries with the value ``old`` changed to ``new``."""
     key = next(k for k, v in parsed.entries.items() if v == old)
     return dict(parsed.entries) | {key: new}
-
-
-def changed(before: str, after: str) -> list[str]:
-    diff = difflib.unified_diff(before.split("\n"), after.split("\n"), lineterm="", n=0)
-    return [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
 
 
 def test_registry() -> None:

@@ -14,10 +14,9 @@ from daemon.formats.base import Leaf, ParsedFile
 from daemon.formats.xcstrings import Style, XcstringsFormat, dump, sort_key
 from tests.formats import contract
 from tests.formats.contract import FormatContract
-from tests.helpers import shared_corpus
+from tests.formats.pairs import read_corpus
 
 FMT = XcstringsFormat()
-CORPUS = shared_corpus() / "apple-xcstrings"
 
 
 def catalog(strings: dict[str, Any], source_language: str = "en") -> bytes:
@@ -124,10 +123,7 @@ def diff(before: bytes, after: bytes) -> list[str]:
 
 
 def corpus(name: str) -> bytes:
-    path = CORPUS / name
-    if not path.is_file():
-        pytest.skip(f"corpus file {path} is not present")
-    return path.read_bytes()
+    return read_corpus(f"apple-xcstrings/{name}")
 
 
 def other_locales(data: bytes, locale: str) -> dict[str, Any]:
