@@ -661,7 +661,3 @@ async def sync_once(
         ]
         errors += rejected
         return OnceResult(1 if (errors or failed) else 0, failed, errors)
-
-
-def pid_file(loaded: LoadedConfig) -> Path:
-    return loaded.state_path.with_name("daemon.pid")

@@ -66,6 +66,13 @@ class JobRow:
     error: str | None
 
 
+def _record(row: sqlite3.Row) -> LocaleKeyRecord:
+    return LocaleKeyRecord(
+        row["sent_checksum"], row["sent_version"], row["written_hash"], row["provenance"], row["job_id"],
+        row["written_version"],
+    )
+
+
 @dataclass(frozen=True)
 class PendingCommit:
     """A file written by locsync and not yet committed."""
@@ -169,24 +176,13 @@ class StateStore:
         rows = self._rows(
             "SELECT * FROM locale_keys WHERE document = ? AND locale = ?", (document, locale)
         )
-        return {
-            row["key"]: LocaleKeyRecord(
-                row["sent_checksum"],
-                row["sent_version"],
-                row["written_hash"],
-                row["provenance"],
-                row["job_id"],
-                row["written_version"],
-            )
-            for row in rows
-        }
+        return {row["key"]: _record(row) for row in rows}
 
     def locale_record(self, document: str, locale: str, key: str) -> LocaleKeyRecord | None:
-        return self.locale_records_for(document, locale, [key]).get(key)
-
-    def locale_records_for(self, document: str, locale: str, keys: list[str]) -> dict[str, LocaleKeyRecord]:
-        records = self.locale_records(document, locale)
-        return {k: records[k] for k in keys if k in records}
+        rows = self._rows(
+            "SELECT * FROM locale_keys WHERE document = ? AND locale = ? AND key = ?", (document, locale, key)
+        )
+        return _record(rows[0]) if rows else None
 
     def mark_sent(self, document: str, version: int, per_locale: dict[str, dict[str, str]]) -> None:
         """Record that ``version`` carries these key checksums for these locales."""
