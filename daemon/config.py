@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from daemon.cms.config import CmsConfig
 from daemon.errors import ConfigError, ConfigProblem
 
 LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
@@ -38,7 +39,9 @@ class SourceConfig(_Model):
 
     name: str | None = None
     format: str = "json"
-    include: list[str] = Field(min_length=1)
+    include: list[str] = []
+    cms: CmsConfig | None = None
+    """A headless CMS instead of files (``daemon.cms``); ``include`` and ``format`` do not apply."""
     source_locale: str
     target_locales: list[str] = Field(min_length=1)
     path_locales: dict[str, str] = {}
@@ -104,6 +107,14 @@ class SourceConfig(_Model):
     def _placeholder(self) -> SourceConfig:
         from daemon.formats import get_format
 
+        if self.cms is not None:
+            if self.include:
+                raise ValueError("a source reads either files ('include') or a CMS ('cms'), not both")
+            if self.name is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", self.name):
+                raise ValueError(f"name '{self.name}' of a CMS source may use letters, digits, '_', '.' and '-' only")
+            return self
+        if not self.include:
+            raise ValueError("a source needs 'include' (file patterns such as 'locales/[locale].json') or 'cms'")
         if get_format(self.format).multi_locale:
             return self
         for pattern in self.include:
@@ -122,6 +133,8 @@ class SourceConfig(_Model):
 
     @property
     def label(self) -> str:
+        if self.cms is not None:
+            return self.name or self.cms.collection or "cms"
         return self.name or self.include[0]
 
 

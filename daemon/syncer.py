@@ -17,19 +17,23 @@ import structlog
 from daemon.atomic import FileChangedError
 from daemon.backoff import delay_for
 from daemon.checksums import value_hash
+from daemon.cms.feed import CmsError
+from daemon.cms.source import CmsSource, EntryMissing, open_cms_source
 from daemon.config import LoadedConfig
 from daemon.errors import DeletionGuardError, FormatError, GitError, ProviderError, ProviderQuota
 from daemon.formats import get_format
-from daemon.formats.base import Format, ParsedFile
+from daemon.formats.base import Format
 from daemon.gitcommit import CommitRequest, GitRepo
 from daemon.idempotency import idempotency_key
 from daemon.keyrules import KeyRules
 from daemon.planner import DocumentPlan, LocaleInput, deletion_share, plan_document
 from daemon.plurals import expand_for
 from daemon.providers.base import TERMINAL_OK, Provider, SubmitRequest, is_terminal
+from daemon.sources.document import Content, DocumentIO
+from daemon.sources.file_io import FileDocumentIO
 from daemon.sources.files import FileDocument, FileSource
 from daemon.state.store import JobRow, StateStore
-from daemon.writeback import apply_local, merge_result, read_target, write_target
+from daemon.writeback import apply_local, merge_result
 
 log = structlog.get_logger("locsync.sync")
 
@@ -73,9 +77,13 @@ class Syncer:
         self.git = git
         self.clock = clock
         self.rng = rng or random.Random()
+        # parallel to config.sources; a CMS source has an empty FileSource (it matches no file)
         self.sources = [FileSource(s, self.root) for s in self.config.sources]
         self.rules = [KeyRules(s.locked_keys, s.ignored_keys, s.preserved_keys) for s in self.config.sources]
         self.formats: list[Format] = [get_format(s.format) for s in self.config.sources]
+        self.cms: dict[int, CmsSource] = {
+            index: open_cms_source(s, loaded.base) for index, s in enumerate(self.config.sources) if s.cms is not None
+        }
         self.health = ProviderHealth()
         self._documents: list[tuple[int, FileDocument]] | None = None
 
@@ -100,13 +108,16 @@ class Syncer:
                     return index, doc
         return None
 
-    def _parse_source(self, index: int, doc: FileDocument) -> ParsedFile:
-        shown = doc.relpath_for(doc.source.source_locale)
-        try:
-            data = doc.source_path.read_bytes()
-        except OSError as exc:
-            raise FormatError(shown, None, None, f"cannot read: {exc.strerror}") from exc
-        return self.formats[index].parse(data, path=shown, locale=doc.source.source_locale)
+    def io(self, index: int, doc: FileDocument) -> DocumentIO:
+        return FileDocumentIO(doc, self.formats[index])
+
+    def find_io(self, document_id: str) -> tuple[int, DocumentIO] | None:
+        """The document with this id, from a CMS source or from the files."""
+        for index, cms in self.cms.items():
+            if cms.owns(document_id):
+                return index, cms.document(document_id)
+        found = self.find(document_id)
+        return None if found is None else (found[0], self.io(*found))
 
     # --- scan: plan and execute local changes, queue submissions ------------------------
 
@@ -121,41 +132,80 @@ class Syncer:
         for index, doc in self.documents():
             if only is not None and (index, doc.id) not in only:
                 continue
-            structlog.contextvars.bind_contextvars(document=doc.id)
-            try:
-                for attempt in range(5):
-                    try:
-                        self._scan_document(index, doc, report, allow_deletions=allow_deletions, dry_run=dry_run)
-                        break
-                    except FileChangedError as exc:
-                        log.info("target_changed_during_write", path=str(exc.path), attempt=attempt + 1)
-                        report.plans = [p for p in report.plans if p.document != doc.id]
-            except OSError as exc:
-                message = f"{exc.filename or doc.id}: {exc.strerror or exc}"
-                report.errors.append(message)
-                log.error("target_write_failed", error=message, hint="check permissions and free space")
-            except FormatError as exc:
-                report.errors.append(str(exc))
-                log.error("source_invalid", error=str(exc), hint="fix the file; nothing was written")
-            except DeletionGuardError as exc:
-                report.blocked.append(exc)
-                log.error("deletion_guard_stopped", locale=exc.locale, deleted=exc.deleted, total=exc.total)
-            finally:
-                structlog.contextvars.unbind_contextvars("document")
+            await self._scan_guarded(index, self.io(index, doc), report, allow_deletions=allow_deletions, dry_run=dry_run)
+        if only is None:
+            for index in self.cms:
+                await self.poll_cms(index, report, allow_deletions=allow_deletions, dry_run=dry_run)
         return report
 
-    def _scan_document(
-        self, index: int, doc: FileDocument, report: ScanReport, *, allow_deletions: bool, dry_run: bool
+    async def poll_cms(
+        self, index: int, report: ScanReport | None = None, *, allow_deletions: bool = False, dry_run: bool = False
+    ) -> ScanReport:
+        """Scan the entries a CMS source's feed reports as changed; move its cursor past them.
+
+        The cursor only moves past entries handled in full: a CMS error stops the poll, and the
+        next one starts again from the first entry not handled.
+        """
+        report = report if report is not None else ScanReport()
+        source = self.cms[index]
+        try:
+            cursor, items = await source.changed(self.store)
+        except CmsError as exc:
+            report.errors.append(str(exc))
+            log.warning("cms_feed_failed", source=source.name, error=str(exc), hint="retried at the next poll")
+            return report
+        for item in items:
+            doc = source.document(source.prefix + item.id)
+            try:
+                await self._scan_guarded(index, doc, report, allow_deletions=allow_deletions, dry_run=dry_run)
+            except CmsError as exc:
+                report.errors.append(str(exc))
+                log.warning("cms_read_failed", document=doc.id, error=str(exc), hint="retried at the next poll")
+                break
+            cursor.handled(item, source.cms.overlap_seconds)
+        if items and not dry_run:
+            source.save_cursor(self.store, cursor)
+        return report
+
+    async def _scan_guarded(
+        self, index: int, doc: DocumentIO, report: ScanReport, *, allow_deletions: bool, dry_run: bool
     ) -> None:
-        fmt = self.formats[index]
-        source = self._parse_source(index, doc)
-        targets: dict[str, ParsedFile | None] = {}
+        """Scan one document; report its problems instead of raising (except CMS transport errors)."""
+        structlog.contextvars.bind_contextvars(document=doc.id)
+        try:
+            for attempt in range(5):
+                try:
+                    await self._scan_document(index, doc, report, allow_deletions=allow_deletions, dry_run=dry_run)
+                    break
+                except FileChangedError as exc:
+                    log.info("target_changed_during_write", path=str(exc.path), attempt=attempt + 1)
+                    report.plans = [p for p in report.plans if p.document != doc.id]
+        except OSError as exc:
+            message = f"{exc.filename or doc.id}: {exc.strerror or exc}"
+            report.errors.append(message)
+            log.error("target_write_failed", error=message, hint="check permissions and free space")
+        except EntryMissing as exc:
+            log.info("cms_entry_skipped", reason=exc.detail)
+        except FormatError as exc:
+            report.errors.append(str(exc))
+            log.error("source_invalid", error=str(exc), hint="fix the file; nothing was written")
+        except DeletionGuardError as exc:
+            report.blocked.append(exc)
+            log.error("deletion_guard_stopped", locale=exc.locale, deleted=exc.deleted, total=exc.total)
+        finally:
+            structlog.contextvars.unbind_contextvars("document")
+
+    async def _scan_document(
+        self, index: int, doc: DocumentIO, report: ScanReport, *, allow_deletions: bool, dry_run: bool
+    ) -> None:
+        source = await doc.read_source()
+        targets: dict[str, Content | None] = {}
         inputs = []
-        for locale in doc.source.target_locales:
-            parsed = read_target(fmt, doc.path_for(locale), doc.relpath_for(locale), locale)
-            targets[locale] = parsed
+        for locale in doc.target_locales:
+            target = await doc.read_target(locale)
+            targets[locale] = target
             records = self.store.locale_records(doc.id, locale)
-            inputs.append(LocaleInput(locale, parsed.entries if parsed else None, records))
+            inputs.append(LocaleInput(locale, target.entries if target else None, records))
         plan = plan_document(
             doc.id, source.entries, self.store.source_checksums(doc.id), inputs, self.rules[index]
         )
@@ -171,14 +221,15 @@ class Syncer:
                 continue
             locale = locale_plan.locale
             target = targets[locale]
-            if fmt.multi_locale:  # the file also holds the locales written just before
-                target = read_target(fmt, doc.path_for(locale), doc.relpath_for(locale), locale)
+            if doc.rereads_target:  # the file also holds the locales written just before
+                target = await doc.read_target(locale)
             values, written = apply_local(dict(target.entries) if target else {}, locale_plan.write, locale_plan.delete)
             # the commit intent is recorded before the write: a crash right after the write must
             # still lead to a commit, and a recorded intent with nothing to commit costs nothing
-            if locale_plan.write or locale_plan.delete:
-                self.store.add_pending_commit(doc.relpath_for(locale), doc.id, locale, None)
-            if write_target(fmt, doc.path_for(locale), values, source=source, target=target, locale=locale):
+            commit_path = doc.commit_path(locale)
+            if commit_path is not None and (locale_plan.write or locale_plan.delete):
+                self.store.add_pending_commit(commit_path, doc.id, locale, None)
+            if await doc.write_target(locale, values, source=source, target=target):
                 log.info("target_written", locale=locale, locked=len(locale_plan.write), deleted=len(locale_plan.delete))
             for key, current in locale_plan.human.items():
                 written[key] = (current, "human")
@@ -193,7 +244,7 @@ class Syncer:
         if data:
             version = self.store.next_version(doc.id)
             request = SubmitRequest(
-                source_locale=doc.source.source_locale,
+                source_locale=doc.source_locale,
                 target_locales=tuple(plan.locales_to_send),
                 data=data,
                 idempotency_key="",
@@ -341,35 +392,38 @@ class Syncer:
                 document=job.document, locale=job.locale, group_id=job.group_id, job_id=job.job_id
             ):
                 try:
-                    if self._apply_with_retry(job):
+                    if await self._apply_with_retry(job):
                         applied += 1
+                except EntryMissing as exc:
+                    log.warning("result_for_missing_entry", reason=exc.detail, hint="the entry is gone or unpublished")
+                    self.store.job_applied(job.job_id)
                 except FormatError as exc:
                     log.error("result_not_applied", error=str(exc), hint="fix the file; the result is kept and retried")
+                except CmsError as exc:
+                    log.warning("result_not_applied", error=str(exc), hint="the CMS is unreachable; the result is kept and retried")
                 except OSError as exc:
                     log.error("target_write_failed", error=f"{exc.filename or ''}: {exc.strerror or exc}",
                               hint="check permissions and free space; the result is kept and retried")
         return applied
 
-    def _apply_with_retry(self, job: JobRow, attempts: int = 5) -> bool:
+    async def _apply_with_retry(self, job: JobRow, attempts: int = 5) -> bool:
         """Apply, re-reading the target if someone saved it while we merged (their edit wins)."""
         for _attempt in range(attempts - 1):
             try:
-                return self._apply(job)
+                return await self._apply(job)
             except FileChangedError as exc:
                 log.info("target_changed_during_write", path=str(exc.path), retrying=True)
-        return self._apply(job)
+        return await self._apply(job)
 
-    def _apply(self, job: JobRow) -> bool:
-        found = self.find(job.document)
-        if found is None or job.locale not in found[1].source.target_locales:
+    async def _apply(self, job: JobRow) -> bool:
+        found = self.find_io(job.document)
+        if found is None or job.locale not in found[1].target_locales:
             log.warning("result_for_unknown_target", hint="the document or locale is no longer configured")
             self.store.job_applied(job.job_id)
             return False
         index, doc = found
-        fmt = self.formats[index]
-        source = self._parse_source(index, doc)
-        path = doc.path_for(job.locale)
-        target = read_target(fmt, path, doc.relpath_for(job.locale), job.locale)
+        source = await doc.read_source()
+        target = await doc.read_target(job.locale)
         localized = expand_for(source.entries, job.locale)
         checksums = {key: value_hash(value) for key, value in localized.items()}
         outcome = merge_result(
@@ -381,8 +435,10 @@ class Syncer:
             records=self.store.locale_records(doc.id, job.locale),
             rules=self.rules[index],
         )
-        self.store.add_pending_commit(doc.relpath_for(job.locale), doc.id, job.locale, job.group_id)
-        changed = write_target(fmt, path, outcome.values, source=source, target=target, locale=job.locale)
+        commit_path = doc.commit_path(job.locale)
+        if commit_path is not None:
+            self.store.add_pending_commit(commit_path, doc.id, job.locale, job.group_id)
+        changed = await doc.write_target(job.locale, outcome.values, source=source, target=target)
         self.store.record_written(doc.id, job.locale, outcome.written, job_id=job.job_id, version=job.version)
         if outcome.resend:
             self.store.forget_sent(doc.id, job.locale, outcome.resend)

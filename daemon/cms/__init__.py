@@ -1,0 +1,1 @@
+"""Headless CMSs as sources: a change feed in, localized entries back (see ``daemon.cms.source``)."""

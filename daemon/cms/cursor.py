@@ -1,0 +1,78 @@
+"""The change-feed cursor: a timestamp, an overlap window, and what was already seen in it.
+
+Timestamp feeds are not exact: two edits can share a millisecond, and a transaction can
+commit after a later one with an earlier ``updatedAt``. So each poll asks again from
+``cursor - overlap`` and skips the (entry, updatedAt) pairs it already handled inside that
+window. Only entries handled in full move the cursor, so a crash or a CMS error part-way
+through a page re-reads the rest next time. The state is JSON in the ``meta`` table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from daemon.cms.feed import FeedItem
+
+
+@dataclass
+class Cursor:
+    """Where a source's feed stands."""
+
+    position: str | None = None
+    seen: dict[str, str] = field(default_factory=dict)
+    """entry id -> the ``updatedAt`` handled, for entries inside the overlap window."""
+
+    @classmethod
+    def loads(cls, text: str | None) -> Cursor:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(data.get("position"), dict(data.get("seen", {})))
+
+    def dumps(self) -> str:
+        return json.dumps({"position": self.position, "seen": self.seen}, sort_keys=True)
+
+    def since(self, overlap_seconds: float) -> str | None:
+        """What to ask the feed for: the position minus the overlap (None: from the beginning)."""
+        if self.position is None:
+            return None
+        moment = _parse(self.position)
+        if moment is None:
+            return self.position  # not a timestamp: an opaque cursor, asked for as it is
+        return _format(moment - timedelta(seconds=overlap_seconds))
+
+    def fresh(self, items: list[FeedItem]) -> list[FeedItem]:
+        """The items not handled yet, each entry once (its latest change)."""
+        latest: dict[str, FeedItem] = {}
+        for item in items:
+            if self.seen.get(item.id) == item.updated_at:
+                continue
+            latest.pop(item.id, None)
+            latest[item.id] = item  # re-inserted: keeps feed order by latest change
+        return list(latest.values())
+
+    def handled(self, item: FeedItem, overlap_seconds: float) -> None:
+        """Record ``item`` as done: move the position and forget what left the window."""
+        if self.position is None or item.updated_at > self.position:
+            self.position = item.updated_at
+        self.seen[item.id] = item.updated_at
+        moment = _parse(self.position)
+        if moment is None:
+            return
+        horizon = _format(moment - timedelta(seconds=overlap_seconds))
+        self.seen = {k: v for k, v in self.seen.items() if v >= horizon}
+
+
+def _parse(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _format(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and ``Z``, the shape Strapi and most CMSs return."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
