@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 import uvicorn
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 
 from daemon.atomic import sweep_temp_files
 from daemon.config import LoadedConfig, load_config
@@ -53,6 +53,7 @@ from daemon.sources.files import prove_watching, watch_documents
 from daemon.state.store import StateStore
 from daemon.syncer import Syncer
 from daemon.webhooks.app import WebhookReceiver, create_app
+from daemon.webhooks.cms_hints import CmsHints
 
 if TYPE_CHECKING:
     from daemon.engine.app import Engine
@@ -159,7 +160,7 @@ async def wired(
         ) from None
     host, port = sock.getsockname()[:2]
     base_url = local_url(host, port)
-    extra_routes = []
+    extra_routes: list[BaseRoute] = []
     if provider_cfg.kind == "embedded":
         from daemon.engine.app import Engine
         from daemon.engine.settings import EngineSettings, Knobs
@@ -212,6 +213,8 @@ async def wired(
         store, lambda: webhook_secrets, on_stored=events.inbox.set, clock=time.time,
         max_body_bytes=config.server.max_body_bytes, metrics=metrics,
     )
+    hints = CmsHints.from_config(loaded, lambda _source: events.cms_poll.set())
+    extra_routes.append(hints.route())
     app = create_app(receiver, extra_routes=extra_routes, readyz=readiness.endpoint, metrics=metrics.endpoint)
     server = _Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
                                     ws="websockets-sansio", timeout_graceful_shutdown=5))
@@ -222,6 +225,7 @@ async def wired(
         if git_root is not None:
             clear_stale_locks(git_root)
     syncer = Syncer(loaded, store, provider, callback_url=callback_url, git=make_git(loaded, git_root))
+    current: Wiring | None = None
     try:
         deadline = time.monotonic() + 10
         while not server.started:
@@ -235,8 +239,9 @@ async def wired(
             await engine.start()
         log.info("server_listening", url=base_url, mode="polling" if polling else "webhooks",
                  provider=provider_cfg.kind)
-        yield Wiring(store, provider, syncer, receiver, server, server_task, base_url, polling, engine,
-                     metrics, readiness, callback_url, git_root)
+        current = Wiring(store, provider, syncer, receiver, server, server_task, base_url, polling, engine,
+                         metrics, readiness, callback_url, git_root)
+        yield current
     finally:
         if engine is not None:
             await engine.stop()
@@ -244,6 +249,7 @@ async def wired(
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server_task, timeout=10)
         await provider.aclose()
+        await (current.syncer if current is not None else syncer).aclose()
         store.close()
         sock.close()
 
@@ -258,6 +264,7 @@ class Events:
         self.stop = asyncio.Event()
         self.reload = asyncio.Event()
         self.status = asyncio.Event()
+        self.cms_poll = asyncio.Event()
 
 
 async def _wait(event: asyncio.Event, timeout: float | None) -> None:
@@ -346,6 +353,8 @@ class Daemon:
                 asyncio.create_task(self._reload_loop(), name="reload"),
                 asyncio.create_task(self._status_loop(), name="status"),
             ]
+            if self.syncer.cms:
+                tasks.append(asyncio.create_task(self._cms_loop(), name="cms"))
             await self.events.stop.wait()
             await self._shutdown(tasks)
         finally:
@@ -492,6 +501,20 @@ class Daemon:
             await asyncio.sleep(self.loaded.config.git.batch_seconds)  # batch window: gather the other locales
             await self._shielded(self._flush_commits(), name="commit")
 
+    async def _cms_loop(self) -> None:
+        """Poll the CMS sources' feeds every ``pollSeconds``, or at once on a webhook hint."""
+        while True:
+            sources = self.syncer.cms
+            wait = min((source.cms.poll_seconds for source in sources.values()), default=30.0)
+            await _wait(self.events.cms_poll, wait)
+            for index in list(sources):
+                async with self._files_lock:
+                    report = await self._guard(
+                        self.syncer.poll_cms(index, allow_deletions=self.allow_deletions), default=None
+                    )
+                if report is not None and report.submitted_versions:
+                    self._wake_after_scan()
+
     async def _reload_loop(self) -> None:
         while True:
             await self.events.reload.wait()
@@ -558,7 +581,8 @@ class Daemon:
             return
         syncer.health = self.syncer.health
         self.loaded = effective
-        wiring.syncer = syncer
+        previous, wiring.syncer = wiring.syncer, syncer
+        await previous.aclose()  # its CMS clients; the new syncer has its own
         self.metrics.config_reloads.labels(result="applied").inc()
         if restart:
             log.warning("config_reload_needs_restart", sections=restart,

@@ -87,6 +87,10 @@ class Syncer:
         self.health = ProviderHealth()
         self._documents: list[tuple[int, FileDocument]] | None = None
 
+    async def aclose(self) -> None:
+        for source in self.cms.values():
+            await source.feed.aclose()
+
     # --- documents ----------------------------------------------------------------------
 
     def documents(self, *, refresh: bool = True) -> list[tuple[int, FileDocument]]:
@@ -165,6 +169,7 @@ class Syncer:
             cursor.handled(item, source.cms.overlap_seconds)
         if items and not dry_run:
             source.save_cursor(self.store, cursor)
+        log.info("cms_polled", source=source.name, changed=len(items), cursor=cursor.position)
         return report
 
     async def _scan_guarded(

@@ -64,6 +64,9 @@ class CmsConfig(_Model):
     collection: str | None = None
     """Strapi: the collection's plural API id (``articles`` for ``/api/articles``)."""
     fields: list[CmsField | str] = Field(min_length=1)
+    query: dict[str, str] = {}
+    """Extra query parameters of the feed, to translate only some entries
+    (Strapi: ``{"filters[category][slug][$eq]": "blog"}``)."""
     api_token_env: str | None = None
     api_token_file: str | None = None
     api_token_credential: str | None = None

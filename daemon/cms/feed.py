@@ -107,9 +107,11 @@ class HttpFeed:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def _request(self, what: str, method: str, url: str, body: Any = None) -> httpx.Response:
+    async def _request(
+        self, what: str, method: str, url: str, body: Any = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
         try:
-            response = await self.client.request(method, url, json=body)
+            response = await self.client.request(method, url, json=body, params=params or None)
         except httpx.HTTPError as exc:
             raise CmsError(self.source, what, None, f"{type(exc).__name__}: {exc}"[:300]) from None
         return response
@@ -128,7 +130,7 @@ class HttpFeed:
         for page in range(1, MAX_PAGES + 1):
             url = fill_url(t.list_url, locale=locale, cursor=cursor or EPOCH, page=page, pageSize=t.page_size)
             what = f"list changes since {cursor or 'the beginning'} (page {page})"
-            response = await self._request(what, "GET", url)
+            response = await self._request(what, "GET", url, params=self.cms.query)
             if response.status_code != 200:
                 raise self._fail(what, response)
             rows = json_path(_json(response, self.source, what), t.items)

@@ -51,7 +51,7 @@ def read_fields(entry: dict[str, Any], specs: list[CmsField], shown: str) -> tup
             continue
         document = _MARKDOWN.parse(value.encode("utf-8"), path=f"{shown} {spec.path}")
         parsed[spec.path] = document
-        entries.update((keypaths.join([key, inner]), text) for inner, text in document.entries.items())
+        entries.update((f"{key}/{inner}", text) for inner, text in document.entries.items())
     return entries, EntryContent(entry, parsed)
 
 
