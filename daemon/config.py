@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -217,6 +217,22 @@ class Config(_Model):
     git: GitConfig = GitConfig()
     sync: SyncConfig = SyncConfig()
 
+    @field_validator("sources")
+    @classmethod
+    def _cms_names(cls, value: list[SourceConfig]) -> list[SourceConfig]:
+        """A CMS source's name keys its cursor and its document ids: two must never share one."""
+        first: dict[str, int] = {}
+        for index, source in enumerate(value):
+            if source.cms is None:
+                continue
+            if source.label in first:
+                raise ValueError(
+                    f"sources.{index}: the CMS source name '{source.label}' is already used by "
+                    f"sources.{first[source.label]}; give each CMS source its own 'name'"
+                )
+            first[source.label] = index
+        return value
+
 
 class LoadedConfig:
     """A validated config plus the paths it resolves against."""
@@ -309,6 +325,8 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
         annotation = field.annotation
         args = getattr(annotation, "__args__", ())
         model = args[0] if args else annotation
+        if get_origin(model) is Annotated:  # list[Annotated[Model, validator]]
+            model = get_args(model)[0]
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return []
     return [to_camel(name) for name in model.model_fields]

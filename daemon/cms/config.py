@@ -7,9 +7,9 @@ from YAML alone (``daemon.cms.feed`` runs both).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -30,6 +30,11 @@ class CmsField(_Model):
         if not value or any(not part for part in value.split(".")):
             raise ValueError(f"'{value}' is not a field path; expected names joined by dots, e.g. 'seo.description'")
         return value
+
+
+def _field_shorthand(value: object) -> object:
+    """``title`` is short for ``{path: title}``."""
+    return {"path": value} if isinstance(value, str) else value
 
 
 class HttpFeedConfig(_Model):
@@ -63,7 +68,7 @@ class CmsConfig(_Model):
     base_url: str
     collection: str | None = None
     """Strapi: the collection's plural API id (``articles`` for ``/api/articles``)."""
-    fields: list[CmsField | str] = Field(min_length=1)
+    fields: list[Annotated[CmsField, BeforeValidator(_field_shorthand)]] = Field(min_length=1)
     query: dict[str, str] = {}
     """Extra query parameters of the feed, to translate only some entries
     (Strapi: ``{"filters[category][slug][$eq]": "blog"}``)."""
@@ -95,11 +100,8 @@ class CmsConfig(_Model):
 
     @field_validator("fields")
     @classmethod
-    def _fields(cls, value: list[CmsField | str]) -> list[CmsField | str]:
-        paths = [item if isinstance(item, str) else item.path for item in value]
-        for path in paths:
-            if not path or any(not part for part in path.split(".")):
-                raise ValueError(f"'{path}' is not a field path; expected names joined by dots, e.g. 'seo.description'")
+    def _fields(cls, value: list[CmsField]) -> list[CmsField]:
+        paths = [item.path for item in value]
         if len(set(paths)) != len(paths):
             raise ValueError("fields must not repeat")
         return value
@@ -114,4 +116,4 @@ class CmsConfig(_Model):
 
     @property
     def field_specs(self) -> list[CmsField]:
-        return [CmsField(path=item) if isinstance(item, str) else item for item in self.fields]
+        return list(self.fields)

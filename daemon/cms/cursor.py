@@ -54,15 +54,31 @@ class Cursor:
         return list(latest.values())
 
     def handled(self, item: FeedItem, overlap_seconds: float) -> None:
-        """Record ``item`` as done: move the position and forget what left the window."""
-        if self.position is None or item.updated_at > self.position:
+        """Record ``item`` as done: move the position and forget what left the window.
+
+        Timestamps are compared as instants, not as text (a CMS may write microseconds or
+        ``+00:00``); what is kept is everything at or after the very ``since()`` the next poll
+        asks for, so nothing the feed can list again is forgotten.
+        """
+        if self.position is None or _later(item.updated_at, self.position):
             self.position = item.updated_at
         self.seen[item.id] = item.updated_at
-        moment = _parse(self.position)
-        if moment is None:
+        since = self.since(overlap_seconds)
+        horizon = _parse(since) if since is not None else None
+        if horizon is None:  # an opaque cursor: only ties with the position can be listed again
+            self.seen = {k: v for k, v in self.seen.items() if v == self.position}
             return
-        horizon = _format(moment - timedelta(seconds=overlap_seconds))
-        self.seen = {k: v for k, v in self.seen.items() if v >= horizon}
+        self.seen = {k: v for k, v in self.seen.items() if (_parse(v) or horizon) >= horizon}
+
+
+def _later(a: str, b: str) -> bool:
+    """``a`` is after ``b``: as instants when both are timestamps, as numbers when both are."""
+    moment_a, moment_b = _parse(a), _parse(b)
+    if moment_a is not None and moment_b is not None:
+        return moment_a > moment_b
+    if a.isdigit() and b.isdigit():
+        return int(a) > int(b)
+    return a > b
 
 
 def _parse(value: str) -> datetime | None:

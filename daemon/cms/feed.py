@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -98,6 +98,7 @@ class HttpFeed:
         self.templates = strapi_templates(cms) if cms.kind == "strapi" else cms.http
         assert self.templates is not None  # validated: kind http has an http block
         headers = {"Accept": "application/json", "User-Agent": "locsync"}
+        self.token = token.reveal() if token is not None else ""
         if token is not None:
             headers["Authorization"] = f"Bearer {token.reveal()}"
         self.client = httpx.AsyncClient(
@@ -107,17 +108,18 @@ class HttpFeed:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def _request(
-        self, what: str, method: str, url: str, body: Any = None, params: dict[str, str] | None = None
-    ) -> httpx.Response:
+    async def _request(self, what: str, method: str, url: str, body: Any = None) -> httpx.Response:
         try:
-            response = await self.client.request(method, url, json=body, params=params or None)
+            response = await self.client.request(method, url, json=body)
         except httpx.HTTPError as exc:
             raise CmsError(self.source, what, None, f"{type(exc).__name__}: {exc}"[:300]) from None
         return response
 
     def _fail(self, what: str, response: httpx.Response) -> CmsError:
-        detail = response.text[:300].replace("\n", " ")
+        detail = response.text
+        if self.token:  # a CMS or proxy that echoes the credential
+            detail = detail.replace(self.token, "[redacted]")
+        detail = detail[:300].replace("\n", " ")
         if response.status_code in (401, 403):
             detail += " (check the API token and its permissions)"
         return CmsError(self.source, what, response.status_code, detail)
@@ -129,8 +131,10 @@ class HttpFeed:
         items: list[FeedItem] = []
         for page in range(1, MAX_PAGES + 1):
             url = fill_url(t.list_url, locale=locale, cursor=cursor or EPOCH, page=page, pageSize=t.page_size)
+            if self.cms.query:  # appended: httpx's params= would replace the template's query
+                url += ("&" if "?" in url else "?") + urlencode(self.cms.query)
             what = f"list changes since {cursor or 'the beginning'} (page {page})"
-            response = await self._request(what, "GET", url, params=self.cms.query)
+            response = await self._request(what, "GET", url)
             if response.status_code != 200:
                 raise self._fail(what, response)
             rows = json_path(_json(response, self.source, what), t.items)

@@ -96,6 +96,13 @@ def payload(
 
 def _without_ids(value: Any) -> dict[str, Any]:
     """A copy of a source component for a new locale: ids belong to the source's rows."""
-    if not isinstance(value, dict):
-        return {}
-    return {k: _without_ids(v) if isinstance(v, dict) else copy.deepcopy(v) for k, v in value.items() if k != "id"}
+    stripped = _strip_ids(value)
+    return stripped if isinstance(stripped, dict) else {}
+
+
+def _strip_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_ids(v) for k, v in value.items() if k != "id"}
+    if isinstance(value, list):
+        return [_strip_ids(v) for v in value]
+    return copy.deepcopy(value)
