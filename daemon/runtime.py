@@ -630,6 +630,7 @@ async def sync_once(
     progress: Callable[[SyncProgress], None] | None = None,
 ) -> OnceResult:
     """``locsync sync --once``: scan, submit, wait for every result, write, commit."""
+    started_at = time.time()
     async with wired(loaded) as wiring:
         syncer = wiring.syncer
         watched = {(job.document, job.version) for job in syncer.store.jobs(states=("open", "received"))}
@@ -684,4 +685,8 @@ async def sync_once(
             if sub.state == "rejected" and (sub.document, sub.version) in watched
         ]
         errors += rejected
+        if not (errors or failed) and not allow_deletions:
+            from daemon.fastpath import save_snapshot
+
+            save_snapshot(loaded, syncer, started_at=started_at)  # the next run may answer without us
         return OnceResult(1 if (errors or failed) else 0, failed, errors)

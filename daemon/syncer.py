@@ -7,6 +7,7 @@ owns timing or signals; ``runtime.py`` decides when each step runs.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from daemon.writeback import apply_local, merge_result
 log = structlog.get_logger("locsync.sync")
 
 LIST_WALK_MAX_PAGES = 10
+RACY_SECONDS = 1.0
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Syncer:
         }
         self.health = ProviderHealth()
         self._documents: list[tuple[int, FileDocument]] | None = None
+        self._config_digests: dict[int, str] = {}
 
     async def aclose(self) -> None:
         for source in self.cms.values():
@@ -133,10 +136,20 @@ class Syncer:
         dry_run: bool = False,
     ) -> ScanReport:
         report = ScanReport()
+        known = {} if dry_run else self.store.scan_fingerprints()
+        done: dict[str, str] = {}
         for index, doc in self.documents():
             if only is not None and (index, doc.id) not in only:
                 continue
-            await self._scan_guarded(index, self.io(index, doc), report, allow_deletions=allow_deletions, dry_run=dry_run)
+            before = self._fingerprint(index, doc)
+            if before is not None and known.get(doc.id) == before:
+                continue  # same files, same state as when a scan last found nothing left to do
+            ok = await self._scan_guarded(index, self.io(index, doc), report, allow_deletions=allow_deletions,
+                                          dry_run=dry_run)
+            after = self._fingerprint(index, doc) if ok and not dry_run else None
+            if after is not None:
+                done[doc.id] = after
+        self.store.save_scan_fingerprints(done)
         if only is None:
             for index in self.cms:
                 await self.poll_cms(index, report, allow_deletions=allow_deletions, dry_run=dry_run)
@@ -172,16 +185,46 @@ class Syncer:
         log.info("cms_polled", source=source.name, changed=len(items), cursor=cursor.position)
         return report
 
+    def _fingerprint(self, index: int, doc: FileDocument) -> str | None:
+        """The stat of the document's files and its config, or None when it cannot be trusted.
+
+        A file modified within the last ``RACY_SECONDS`` may be modified again within the same
+        timestamp tick without its stat changing (git's "racy clean" problem): no fingerprint.
+        """
+        parts = [self._config_digest(index)]
+        now = time.time()
+        for locale in (doc.source.source_locale, *doc.source.target_locales):
+            try:
+                st = doc.path_for(locale).stat()
+            except FileNotFoundError:
+                parts.append("-")
+                continue
+            except OSError:
+                return None
+            if now - st.st_mtime < RACY_SECONDS or now - st.st_ctime < RACY_SECONDS:
+                return None
+            parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+        return "|".join(parts)
+
+    def _config_digest(self, index: int) -> str:
+        if index not in self._config_digests:
+            text = self.config.sources[index].model_dump_json() + f"|{self.config.sync.max_deletion_share}"
+            self._config_digests[index] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return self._config_digests[index]
+
     async def _scan_guarded(
         self, index: int, doc: DocumentIO, report: ScanReport, *, allow_deletions: bool, dry_run: bool
-    ) -> None:
-        """Scan one document; report its problems instead of raising (except CMS transport errors)."""
+    ) -> bool:
+        """Scan one document; report its problems instead of raising (except CMS transport errors).
+
+        True when the document was scanned in full (nothing is left to retry).
+        """
         structlog.contextvars.bind_contextvars(document=doc.id)
         try:
             for attempt in range(5):
                 try:
                     await self._scan_document(index, doc, report, allow_deletions=allow_deletions, dry_run=dry_run)
-                    break
+                    return True
                 except FileChangedError as exc:
                     log.info("target_changed_during_write", path=str(exc.path), attempt=attempt + 1)
                     report.plans = [p for p in report.plans if p.document != doc.id]
@@ -199,6 +242,7 @@ class Syncer:
             log.error("deletion_guard_stopped", locale=exc.locale, deleted=exc.deleted, total=exc.total)
         finally:
             structlog.contextvars.unbind_contextvars("document")
+        return False
 
     async def _scan_document(
         self, index: int, doc: DocumentIO, report: ScanReport, *, allow_deletions: bool, dry_run: bool
@@ -211,9 +255,8 @@ class Syncer:
             targets[locale] = target
             records = self.store.locale_records(doc.id, locale)
             inputs.append(LocaleInput(locale, target.entries if target else None, records))
-        plan = plan_document(
-            doc.id, source.entries, self.store.source_checksums(doc.id), inputs, self.rules[index]
-        )
+        previous = self.store.source_checksums(doc.id)
+        plan = plan_document(doc.id, source.entries, previous, inputs, self.rules[index])
         report.plans.append(plan)
         if not allow_deletions:
             for locale_plan in plan.locales:
@@ -261,7 +304,8 @@ class Syncer:
             self.store.add_submission(doc.id, version, key, request, per_locale)
             report.submitted_versions.append((doc.id, version))
             log.info("submission_queued", version=version, keys=len(data), locales=plan.locales_to_send)
-        self.store.replace_source_checksums(doc.id, plan.source_checksums)
+        if plan.source_checksums != previous:
+            self.store.replace_source_checksums(doc.id, plan.source_checksums)
 
     # --- outbox: submit queued groups ----------------------------------------------------
 

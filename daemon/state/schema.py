@@ -12,6 +12,12 @@ Tables, and the question each one answers:
 - ``inbox``: webhook deliveries, persisted before we answer 2xx; ``webhook_id`` dedupes.
 - ``pending_commits``: files written but not yet committed (survives a crash).
 - ``meta``: small facts (generated secrets, provider back-off until, schema version).
+- ``noop_snapshot``: the stats behind ``daemon.fastpath``'s no-op answer; triggers delete it
+  on any change to the tables above.
+- ``scan_fingerprints``: the stat of a document's files when a scan last found nothing left
+  to do; a scan that sees the same stat skips the document without reading it. Triggers drop
+  a document's fingerprint whenever anything the planner reads about it changes in here, so
+  a skip can only repeat a decision made on the same inputs.
 """
 
 from __future__ import annotations
@@ -90,4 +96,78 @@ STATEMENTS = (
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS noop_snapshot (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS scan_fingerprints (
+        document TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_locale_keys_insert AFTER INSERT ON locale_keys
+       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_locale_keys_update AFTER UPDATE ON locale_keys
+       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_locale_keys_delete AFTER DELETE ON locale_keys
+       BEGIN DELETE FROM scan_fingerprints WHERE document = OLD.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_source_keys_insert AFTER INSERT ON source_keys
+       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_source_keys_update AFTER UPDATE ON source_keys
+       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_source_keys_delete AFTER DELETE ON source_keys
+       BEGIN DELETE FROM scan_fingerprints WHERE document = OLD.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_jobs_insert AFTER INSERT ON jobs
+       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_jobs_update AFTER UPDATE ON jobs
+       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_jobs_delete AFTER DELETE ON jobs
+       BEGIN DELETE FROM scan_fingerprints WHERE document = OLD.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_submissions_insert AFTER INSERT ON submissions
+       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_submissions_update AFTER UPDATE ON submissions
+       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS fingerprint_submissions_delete AFTER DELETE ON submissions
+       BEGIN DELETE FROM scan_fingerprints WHERE document = OLD.document; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_documents_insert AFTER INSERT ON documents
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_documents_update AFTER UPDATE ON documents
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_documents_delete AFTER DELETE ON documents
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_source_keys_insert AFTER INSERT ON source_keys
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_source_keys_update AFTER UPDATE ON source_keys
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_source_keys_delete AFTER DELETE ON source_keys
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_locale_keys_insert AFTER INSERT ON locale_keys
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_locale_keys_update AFTER UPDATE ON locale_keys
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_locale_keys_delete AFTER DELETE ON locale_keys
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_submissions_insert AFTER INSERT ON submissions
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_submissions_update AFTER UPDATE ON submissions
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_submissions_delete AFTER DELETE ON submissions
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_jobs_insert AFTER INSERT ON jobs
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_jobs_update AFTER UPDATE ON jobs
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_jobs_delete AFTER DELETE ON jobs
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_inbox_insert AFTER INSERT ON inbox
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_inbox_update AFTER UPDATE ON inbox
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_inbox_delete AFTER DELETE ON inbox
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_pending_commits_insert AFTER INSERT ON pending_commits
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_pending_commits_update AFTER UPDATE ON pending_commits
+       BEGIN DELETE FROM noop_snapshot; END""",
+    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_pending_commits_delete AFTER DELETE ON pending_commits
+       BEGIN DELETE FROM noop_snapshot; END""",
 )

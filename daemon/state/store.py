@@ -422,3 +422,23 @@ class StateStore:
             "SELECT COUNT(DISTINCT group_id) FROM jobs WHERE state IN ('open', 'received')"
         ).fetchone()
         return int(row[0])
+
+    # --- scan fingerprints (see schema.py) -----------------------------------------------
+
+    def scan_fingerprints(self) -> dict[str, str]:
+        rows = self.conn.execute("SELECT document, fingerprint FROM scan_fingerprints").fetchall()
+        return {str(d): str(f) for d, f in rows}
+
+    def save_scan_fingerprints(self, fingerprints: dict[str, str]) -> None:
+        """Record documents a scan left with nothing to do, in one transaction."""
+        if not fingerprints:
+            return
+        with self.write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO scan_fingerprints (document, fingerprint) VALUES (?, ?)",
+                list(fingerprints.items()),
+            )
+
+    def save_noop_snapshot(self, value: str) -> None:
+        with self.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO noop_snapshot (id, value) VALUES (1, ?)", (value,))
