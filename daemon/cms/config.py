@@ -21,8 +21,9 @@ class CmsField(_Model):
     """A translatable field: a dotted path in the entry (``seo.description``) and how to segment it."""
 
     path: str
-    kind: Literal["text", "markdown"] = "text"
-    """``markdown``: long rich text split into blocks like a Markdown file, one key per block."""
+    kind: Literal["text", "markdown", "blocks"] = "text"
+    """``markdown``: long rich text split into blocks like a Markdown file, one key per block;
+    ``blocks``: Strapi's JSON rich text, one key per paragraph, heading or list item."""
 
     @field_validator("path")
     @classmethod

@@ -58,8 +58,9 @@ def strapi_templates(cms: CmsConfig) -> HttpFeedConfig:
         items="data",
         id="documentId",
         updatedAt="updatedAt",
-        readUrl=base + "/{id}?locale={locale}&status=" + cms.read_status,
-        readTargetUrl=base + "/{id}?locale={locale}&status=draft",
+        # populate=*: components (seo.description) are not in the answer otherwise
+        readUrl=base + "/{id}?locale={locale}&status=" + cms.read_status + "&populate=*",
+        readTargetUrl=base + "/{id}?locale={locale}&status=draft&populate=*",
         entry="data",
         writeUrl=base + "/{id}?locale={locale}&status=" + cms.write_status,
         writeMethod="PUT",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from daemon import keypaths
+from daemon.cms import blocks
 from daemon.cms.config import CmsField
 from daemon.cms.feed import json_path
 from daemon.errors import FormatError
@@ -42,6 +43,12 @@ def read_fields(entry: dict[str, Any], specs: list[CmsField], shown: str) -> tup
         value = json_path(entry, spec.path)
         if value is None:
             continue
+        if spec.kind == "blocks":
+            if not isinstance(value, list):
+                raise FormatError(shown, None, None, f"field '{spec.path}' is {type(value).__name__}, not blocks; "
+                                  "use kind 'text' or 'markdown' for it")
+            entries.update(blocks.segments(value, field_key(spec)))
+            continue
         if not isinstance(value, str):
             raise FormatError(shown, None, None, f"field '{spec.path}' is {type(value).__name__}, not text; "
                               "list only text or rich-text (markdown) fields under 'fields'")
@@ -56,7 +63,12 @@ def read_fields(entry: dict[str, Any], specs: list[CmsField], shown: str) -> tup
 
 
 def payload(
-    values: dict[str, Leaf], specs: list[CmsField], *, source: EntryContent, target: EntryContent | None
+    values: dict[str, Leaf],
+    specs: list[CmsField],
+    *,
+    source: EntryContent,
+    target: EntryContent | None,
+    shown: str = "entry",
 ) -> dict[str, Any]:
     """The top-level fields to write so that the target holds exactly ``values``.
 
@@ -67,10 +79,20 @@ def payload(
     out: dict[str, Any] = {}
     for spec in specs:
         key = field_key(spec)
+        value: Any
         if spec.kind == "text":
             if key not in values:
                 continue
-            value: Leaf = values[key]
+            value = values[key]
+        elif spec.kind == "blocks":
+            structure = json_path(source.entry, spec.path)
+            if not isinstance(structure, list):
+                continue
+            texts = {k: str(v) for k, v in values.items() if k.startswith(key + "/")}
+            try:
+                value = blocks.render(structure, texts, key)
+            except blocks.BlocksError as exc:
+                raise FormatError(shown, None, None, str(exc)) from None
         else:
             prefix = key + "/"
             inner = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}

@@ -113,7 +113,7 @@ class CmsDocumentIO:
         if target is not None and values == target.entries:
             return False
         before: EntryContent | None = target.handle if target is not None else None
-        fields = payload(values, self.source.specs, source=source.handle, target=before)
+        fields = payload(values, self.source.specs, source=source.handle, target=before, shown=self.shown(locale))
         if not fields:
             return False
         # the CMS has no compare-and-set: look once more just before writing, so an editor's

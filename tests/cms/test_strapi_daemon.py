@@ -282,3 +282,54 @@ def test_generic_http_feed_wires_strapi_from_yaml_alone(tmp_path: Path, strapi_i
 
 def api_token_absent(events: dict[str, Any], token: str) -> bool:
     return token not in json.dumps(events)
+
+
+SUMMARY = [
+    {"type": "paragraph", "children": [
+        {"type": "text", "text": "Hello "}, {"type": "text", "text": "world", "bold": True},
+        {"type": "text", "text": ", see "},
+        {"type": "link", "url": "https://example.com/docs", "children": [{"type": "text", "text": "the docs"}]},
+        {"type": "text", "text": "."},
+    ]},
+    {"type": "list", "format": "unordered", "children": [
+        {"type": "list-item", "children": [{"type": "text", "text": "First point"}]},
+        {"type": "list-item", "children": [{"type": "text", "text": "Second point"}]},
+    ]},
+]
+
+
+def test_blocks_rich_text_and_component_fields(
+    tmp_path: Path, strapi_instance: StrapiInstance, cms: Cms, engine: EngineProcess
+) -> None:
+    """Strapi's JSON "blocks" (one segment per paragraph or list item, marks and links as tags)
+    and a field inside a component (``seo.description``), whose untranslated sibling is kept."""
+    fields = ["title", {"path": "summary", "kind": "blocks"}, "seo.description"]
+    setup = Daemon(tmp_path / "site", strapi_instance, engine, fields=fields, pollSeconds=0.5)
+    daemon = setup.run()
+    try:
+        doc = cms.create_published(title="Blocks", summary=SUMMARY, slug=f"{setup.slugs}blocks",
+                                   seo={"description": "A page about blocks", "keywords": "blocks, strapi"})
+        wait_until(lambda: translated(cms, doc, "de", "Blocks") and translated(cms, doc, "fr", "Blocks"), timeout=60)
+        de = cms.api.get(f"/api/articles/{doc}", params={"locale": "de", "status": "draft", "populate": "*"}).json()["data"]
+        paragraph = de["summary"][0]["children"]
+        p = lambda text: pseudo_translate(text, "de")  # noqa: E731
+        assert paragraph[0] == {"type": "text", "text": p("Hello <b>world</b>, see <a id=\"0\">the docs</a>.")
+                                .split("<b>")[0]}
+        assert {"type": "text", "text": p("Hello <b>world</b>").split("<b>")[1].split("</b>")[0], "bold": True} in paragraph
+        link = next(node for node in paragraph if node["type"] == "link")
+        assert link["url"] == "https://example.com/docs" and link["children"][0]["text"] != "the docs"
+        items = de["summary"][1]["children"]
+        assert [item["children"][0]["text"] for item in items] == [p("First point"), p("Second point")]
+        assert de["seo"]["description"] == p("A page about blocks")
+        assert de["seo"]["keywords"] == "blocks, strapi"  # not a configured field: copied, not translated
+
+        # one list item edited: one segment sent
+        edited = json.loads(json.dumps(SUMMARY))
+        edited[1]["children"][1]["children"][0]["text"] = "Second point, revised"
+        cms.put(doc, {"summary": edited}, status="published")
+        wait_until(lambda: cms.get(doc, "fr") is not None and pseudo_translate("Second point, revised", "fr") in json.dumps(
+            cms.get(doc, "fr")["summary"], ensure_ascii=False), timeout=60)  # type: ignore[index]
+        last = [e for e in daemon.events("submission_queued") if e["document"].endswith(doc)][-1]
+        assert last["keys"] == 1
+    finally:
+        assert daemon.stop() == 0
