@@ -268,8 +268,16 @@ class Events:
 
 
 async def _wait(event: asyncio.Event, timeout: float | None) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout)
+    """Wait for ``event`` or ``timeout``, then clear it.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that arrives just as the
+    event is set (likely under a burst of webhooks), and the loop calling it would never stop.
+    """
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        waiter.cancel()
     event.clear()
 
 
@@ -471,16 +479,21 @@ class Daemon:
 
     async def _submit_loop(self) -> None:
         wait: float | None = None
-        while True:
+        # not `while True`: on Python 3.11, wait_for() swallows a cancel that arrives as its event
+        # is set (a webhook every millisecond makes that likely), and the stop's gather never ends
+        while not self.events.stop.is_set():
             await _wait(self.events.submit, wait)
             wait = await self._guard(self.syncer.submit_pending(), default=None)
             self.events.inbox.set()
             self.events.status.set()
 
     async def _inbox_loop(self) -> None:
-        while True:
+        while not self.events.stop.is_set():  # see _submit_loop
             await _wait(self.events.inbox, 5.0)
-            await self._guard(self.syncer.process_inbox(), default=0)
+            # no fsync per delivery marked handled: a lost mark only means the stored delivery is
+            # handled again, and _apply's first commit (synchronous=FULL) makes the marks durable
+            with self.syncer.store.deferred_fsync():
+                await self._guard(self.syncer.process_inbox(), default=0)
             if await self._guard(self._apply(), default=0):
                 self.events.commit.set()
 
@@ -494,7 +507,7 @@ class Daemon:
             self.syncer.store.inbox_prune(time.time() - INBOX_RETENTION_SECONDS)
 
     async def _commit_loop(self) -> None:
-        while True:
+        while not self.events.stop.is_set():  # see _submit_loop
             await _wait(self.events.commit, 30.0)
             if not self.syncer.store.pending_commits():
                 continue

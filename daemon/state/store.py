@@ -11,9 +11,11 @@ the explicit transaction here.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,20 +86,41 @@ class PendingCommit:
     written_at: float
 
 
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.RLock:
+    """One lock per database file for every ``StateStore`` of this process.
+
+    The daemon writes from two threads (the event loop, and the webhook group commit's
+    writer thread, each on its own connection). Without this lock a writer that finds the
+    other one's transaction open falls into SQLite's busy handler, which sleeps 1, 2, 5, 10 ms
+    ... on the event loop; with it, a write waits exactly as long as the other transaction.
+    Other processes (``locsync status``) still meet ``busy_timeout``.
+    """
+    key = os.path.realpath(path)
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.RLock())
+
+
 class StateStore:
     """Typed, named state transitions over one SQLite file."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, prepare: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.clock = clock
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
         self.conn = conn
+        self._lock = _write_lock(path)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA foreign_keys=ON")
+        if not prepare:
+            return
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise StateError(f"{path}: state database failed its integrity check: {check}")
@@ -114,19 +137,47 @@ class StateStore:
     def close(self) -> None:
         self.conn.close()
 
+    def sibling(self) -> StateStore:
+        """Another connection to this database (already checked and migrated), for a writer thread."""
+        return StateStore(self.path, clock=self.clock, prepare=False)
+
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on error)."""
-        if self.conn.in_transaction:
-            yield self.conn
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on error).
+
+        Nested calls join the open transaction. The per-file lock (see ``_write_lock``) is
+        held throughout, so this process's other connections wait on it, never on SQLite.
+        """
+        with self._lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    @contextmanager
+    def deferred_fsync(self) -> Iterator[None]:
+        """Commit the write transactions inside without an fsync each (``synchronous=NORMAL``).
+
+        They become durable with the next ``synchronous=FULL`` commit on this database (any
+        connection: the WAL is one file, appended in order, and that commit fsyncs it all),
+        which in the daemon is the next delivery stored or the next result applied. An
+        application crash loses none of them (the frames are in the page cache); power loss
+        can drop only a suffix of them, never keep a later commit without an earlier one.
+        So use it only for steps that are redone identically when lost: the inbox processor
+        marks one stored delivery at a time handled, and a lost mark means it is handled
+        again. Never around a file write whose intent must be on disk first.
+        """
+        self.conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            yield
+        finally:
+            self.conn.execute("PRAGMA synchronous=FULL")
 
     def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         cursor = self.conn.execute(sql, params)
@@ -361,12 +412,22 @@ class StateStore:
 
     def inbox_add(self, webhook_id: str, body: bytes) -> bool:
         """Persist a verified delivery. Returns False when ``webhook_id`` was seen before."""
+        return self.inbox_add_many([(webhook_id, body, self.clock())])[0]
+
+    def inbox_add_many(self, deliveries: Sequence[tuple[str, bytes, float]]) -> list[bool]:
+        """Persist verified deliveries ``(webhook_id, body, received_at)`` in one transaction.
+
+        One commit, so one fsync, however many there are: the webhook receiver's group
+        commit. Each result is False when that ``webhook_id`` was seen before (in the
+        database or earlier in ``deliveries``).
+        """
         with self.write() as conn:
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO inbox (webhook_id, received_at, body) VALUES (?, ?, ?)",
-                (webhook_id, self.clock(), body),
-            )
-            return cursor.rowcount == 1
+            return [
+                conn.execute(
+                    "INSERT OR IGNORE INTO inbox (webhook_id, body, received_at) VALUES (?, ?, ?)", delivery
+                ).rowcount == 1
+                for delivery in deliveries
+            ]
 
     def inbox_unprocessed(self) -> list[tuple[str, bytes]]:
         rows = self.conn.execute(
