@@ -488,10 +488,13 @@ class Syncer:
         if commit_path is not None:
             self.store.add_pending_commit(commit_path, doc.id, job.locale, job.group_id)
         changed = await doc.write_target(job.locale, outcome.values, source=source, target=target)
-        self.store.record_written(doc.id, job.locale, outcome.written, job_id=job.job_id, version=job.version)
-        if outcome.resend:
-            self.store.forget_sent(doc.id, job.locale, outcome.resend)
-        self.store.job_applied(job.job_id)
+        # one transaction (one fsync) for what the write did, instead of three: the commit
+        # intent above stays its own durable commit, since it must be on disk before the file
+        with self.store.write():
+            self.store.record_written(doc.id, job.locale, outcome.written, job_id=job.job_id, version=job.version)
+            if outcome.resend:
+                self.store.forget_sent(doc.id, job.locale, outcome.resend)
+            self.store.job_applied(job.job_id)
         for key in outcome.kept_human:
             log.warning("manual_edit_kept", key=key)
         for key, detail in outcome.rejected.items():
