@@ -101,8 +101,13 @@ def _branches(body: str) -> tuple[list[str], list[str]]:
     return selectors, tokens
 
 
+_ANY_TOKEN = re.compile(r"[%{}<>]")
+
+
 def tokens_of(text: str, *, icu_hash: bool = False) -> list[str]:
     """All placeholder and markup tokens of ``text`` (see the module docstring)."""
+    if _ANY_TOKEN.search(text) is None:  # most strings: plain words (every token needs one of these)
+        return []
     tokens = [m.group(0) for m in _PRINTF.finditer(text.replace("%%", ""))]
     tokens += ["{{" + re.sub(r"\s+", "", m.group(0)[2:-2]) + "}}" for m in _DOUBLE_BRACE.finditer(text)]
     without_double = _DOUBLE_BRACE.sub("", text)

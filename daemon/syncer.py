@@ -89,6 +89,7 @@ class Syncer:
         self.health = ProviderHealth()
         self._documents: list[tuple[int, FileDocument]] | None = None
         self._config_digests: dict[int, str] = {}
+        self._sources_this_pass: dict[str, Content] = {}
 
     async def aclose(self) -> None:
         for source in self.cms.values():
@@ -436,6 +437,7 @@ class Syncer:
 
     async def apply_received(self) -> int:
         applied = 0
+        self._sources_this_pass = {}
         for job in self.store.jobs(states=("received",)):
             with structlog.contextvars.bound_contextvars(
                 document=job.document, locale=job.locale, group_id=job.group_id, job_id=job.job_id
@@ -453,6 +455,7 @@ class Syncer:
                 except OSError as exc:
                     log.error("target_write_failed", error=f"{exc.filename or ''}: {exc.strerror or exc}",
                               hint="check permissions and free space; the result is kept and retried")
+        self._sources_this_pass = {}
         return applied
 
     async def _apply_with_retry(self, job: JobRow, attempts: int = 5) -> bool:
@@ -471,7 +474,10 @@ class Syncer:
             self.store.job_applied(job.job_id)
             return False
         index, doc = found
-        source = await doc.read_source()
+        # one read of the source per document and pass: its locales' results usually arrive together
+        source = self._sources_this_pass.get(doc.id)
+        if source is None:
+            source = self._sources_this_pass[doc.id] = await doc.read_source()
         target = await doc.read_target(job.locale)
         localized = expand_for(source.entries, job.locale)
         checksums = {key: value_hash(value) for key, value in localized.items()}

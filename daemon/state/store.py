@@ -267,19 +267,18 @@ class StateStore:
         now = self.clock()
         sent = sent_checksums or {}
         with self.write() as conn:
-            for key, (value_hash, provenance) in written.items():
-                conn.execute(
-                    """INSERT INTO locale_keys (document, locale, key, sent_checksum, written_hash, provenance,
-                                                job_id, written_version, updated_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (document, locale, key) DO UPDATE SET
-                         sent_checksum = COALESCE(?, sent_checksum),
-                         written_hash = excluded.written_hash, provenance = excluded.provenance,
-                         job_id = excluded.job_id, written_version = excluded.written_version,
-                         updated_at = excluded.updated_at""",
-                    (document, locale, key, sent.get(key), value_hash, provenance, job_id, version, now,
-                     sent.get(key)),
-                )
+            conn.executemany(
+                """INSERT INTO locale_keys (document, locale, key, sent_checksum, written_hash, provenance,
+                                            job_id, written_version, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (document, locale, key) DO UPDATE SET
+                     sent_checksum = COALESCE(?, sent_checksum),
+                     written_hash = excluded.written_hash, provenance = excluded.provenance,
+                     job_id = excluded.job_id, written_version = excluded.written_version,
+                     updated_at = excluded.updated_at""",
+                [(document, locale, key, sent.get(key), value_hash, provenance, job_id, version, now, sent.get(key))
+                 for key, (value_hash, provenance) in written.items()],
+            )
 
     def forget_sent(self, document: str, locale: str, keys: list[str]) -> None:
         """Clear the sent checksum of keys whose result came back stale (so they are sent again)."""
