@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import watchfiles
 
 from bench._common import LOCALES, event_time, git, make_project, percentile, read_events, warm_up
+from daemon.sources.files import SETTLE_MS
 from tests.e2e.harness import LocsyncProcess
 
 
@@ -86,6 +87,7 @@ def analyse(log: Path, edits: list[dict[str, Any]], debounce: float, batch: floa
         out["save->sources_changed"].append(event_time(changed) - saved)
         out["sources_changed->submitted"].append(event_time(submitted) - event_time(changed))
         out["edit->submitted"].append(event_time(submitted) - saved - debounce)
+        out["edit->submitted raw"].append(event_time(submitted) - saved)
         for hook in hooks:
             out["webhook->result_applied"].append(event_time(applied[hook["job_id"]]) - event_time(hook))
             out["webhook->target mtime"].append(edit["targets"][hook["locale"]] - event_time(hook))
@@ -110,7 +112,7 @@ async def watcher_baseline(folder: Path, debounce_ms: int, samples: int = 20) ->
         stop.set()
 
     task = asyncio.create_task(writer())
-    async for _changes in watchfiles.awatch(folder, debounce=max(debounce_ms, 1), step=min(50, max(debounce_ms, 1)),
+    async for _changes in watchfiles.awatch(folder, debounce=max(debounce_ms, 1), step=min(SETTLE_MS, max(debounce_ms, 1)),
                                             stop_event=stop):
         if probe.exists():
             latencies.append(time.time() - probe.stat().st_mtime_ns / 1e9)
@@ -185,6 +187,9 @@ def main() -> int:
     print(summary("save -> sources_changed", results["save->sources_changed"], watch))
     print(summary("sources_changed -> submitted", results["sources_changed->submitted"]))
     print(summary("edit -> submitted (- debounce)", results["edit->submitted"], None, "p95 <= 50 ms"))
+    # the debounce is the longest a stream of changes is held; a single save is picked up once
+    # SETTLE_MS pass without another change, so the raw figure is what a user waits
+    print(summary("edit -> submitted (raw)", results["edit->submitted raw"], None, "p95 <= debounce + 50 ms"))
     print(summary("webhook -> result_applied (log)", results["webhook->result_applied"], write, "p50 <= 20 ms"))
     print(summary("webhook -> target mtime", results["webhook->target mtime"], write, "p50 <= 20 ms"))
     print(summary("webhook -> commit", results["webhook->commit"]))

@@ -13,11 +13,13 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import watchfiles
-
-from daemon.atomic import confined_path, is_temp_file
+from daemon.atomic import confined_path, confined_relpath, is_temp_file
 from daemon.config import LOCALE_PLACEHOLDER, SourceConfig
+
+if TYPE_CHECKING:
+    import watchfiles
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,8 @@ class FileDocument:
         return confined_path(self.root, fill(self.id, spelled))
 
     def relpath_for(self, locale: str) -> str:
-        return self.path_for(locale).relative_to(self.root).as_posix()
+        spelled = self.source.path_locales.get(locale, locale)
+        return confined_relpath(self.root, fill(self.id, spelled))
 
     @property
     def source_path(self) -> Path:
@@ -125,6 +128,7 @@ class FileSource:
 
 
 PROBE_NAME = ".locsync-watch-probe"
+SETTLE_MS = 10
 
 
 def watch_roots(sources: list[FileSource]) -> list[Path]:
@@ -139,6 +143,8 @@ async def watch_documents(
     ``live`` is set once the watcher has seen a probe file (see ``prove_watching``), which
     proves that changes from then on are caught: a scan started after that misses nothing.
     """
+    import watchfiles  # only the daemon watches; sync --once never needs the Rust notifier
+
     dirs = watch_roots(sources)
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
@@ -152,7 +158,9 @@ async def watch_documents(
         return any(source.document_id(candidate) is not None for source in sources)
 
     async for changes in watchfiles.awatch(
-        *dirs, watch_filter=wanted, debounce=max(debounce_ms, 1), step=min(50, max(debounce_ms, 1)),
+        # step: a batch is yielded once SETTLE_MS pass without another change (an editor's save is
+        # a burst of events within a few ms); debounce: the longest a stream of changes is held
+        *dirs, watch_filter=wanted, debounce=max(debounce_ms, 1), step=min(SETTLE_MS, max(debounce_ms, 1)),
         stop_event=stop, recursive=True,
     ):
         touched: set[tuple[int, str]] = set()
