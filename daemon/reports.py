@@ -94,13 +94,16 @@ def status_report(loaded: LoadedConfig) -> dict[str, Any]:
     store = syncer.store
     try:
         documents = []
-        for _index, doc in syncer.documents():
-            latest = {job.locale: job for job in store.jobs(document=doc.id)}
+        known = [(doc.id, doc.source.target_locales) for _index, doc in syncer.documents()]
+        for cms in syncer.cms.values():  # entries are known from the state, not listed from the CMS
+            known += [(doc_id, cms.config.target_locales) for doc_id in store.documents_with_prefix(cms.prefix)]
+        for doc_id, target_locales in known:
+            latest = {job.locale: job for job in store.jobs(document=doc_id)}
             locales: dict[str, dict[str, Any]] = {}
-            for locale in doc.source.target_locales:
+            for locale in target_locales:
                 job = latest.get(locale)
                 if job is None:
-                    locales[locale] = {"state": "up to date" if store.locale_records(doc.id, locale) else "never synced"}
+                    locales[locale] = {"state": "up to date" if store.locale_records(doc_id, locale) else "never synced"}
                 elif job.state == "applied":
                     locales[locale] = {"state": "done", "version": job.version, "group_id": job.group_id}
                 elif job.state == "failed":
@@ -109,11 +112,11 @@ def status_report(loaded: LoadedConfig) -> dict[str, Any]:
                     locales[locale] = {"state": f"in flight ({job.status})", "version": job.version,
                                        "group_id": job.group_id}
             for sub in store.pending_submissions():
-                if sub.document == doc.id:
+                if sub.document == doc_id:
                     for locale in sub.request.get("targetLocales", []):
                         locales[locale] = {"state": "queued for submission", "version": sub.version}
             ready = sum(1 for info in locales.values() if info["state"] in ("done", "up to date"))
-            documents.append({"document": doc.id, "ready": ready, "total": len(locales), "locales": locales})
+            documents.append({"document": doc_id, "ready": ready, "total": len(locales), "locales": locales})
         waiting = []
         now = time.time()
         for sub in store.pending_submissions():

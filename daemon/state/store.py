@@ -502,3 +502,13 @@ class StateStore:
     def save_noop_snapshot(self, value: str) -> None:
         with self.write() as conn:
             conn.execute("INSERT OR REPLACE INTO noop_snapshot (id, value) VALUES (1, ?)", (value,))
+
+    def documents_with_prefix(self, prefix: str) -> list[str]:
+        """Documents this database knows under ``prefix`` (a CMS source's entries), sorted."""
+        rows = self.conn.execute(
+            """SELECT document FROM locale_keys WHERE substr(document, 1, ?) = ?
+               UNION SELECT document FROM submissions WHERE substr(document, 1, ?) = ?
+               ORDER BY 1""",
+            (len(prefix), prefix, len(prefix), prefix),
+        ).fetchall()
+        return [str(row[0]) for row in rows]

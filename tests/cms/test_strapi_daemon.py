@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,6 +191,10 @@ def test_published_entry_is_localized_edits_flow_and_editors_win(
         assert len([e for e in daemon.events("submission_queued") if e["document"].endswith(doc)]) == 3
         # a hint without the shared secret is refused and wakes nothing
         assert httpx.post(setup.hook_url, headers={"X-Hook-Secret": "guess"}, json={}).status_code == 401
+        status = subprocess.run([sys.executable, "-m", "daemon", "status", "-c", str(setup.config_path)],
+                                capture_output=True, text=True, env=setup.env, cwd=setup.root, timeout=60)
+        assert f"cms:{setup.name}/{doc}: 2 of 2 languages ready" in status.stdout, status.stdout + status.stderr
+        assert strapi_instance.api_token not in status.stdout + status.stderr
     finally:
         assert daemon.stop() == 0
         delete_hook(strapi_instance, hook)
@@ -259,9 +265,6 @@ def test_generic_http_feed_wires_strapi_from_yaml_alone(tmp_path: Path, strapi_i
     others = [cms.create_published(title=f"Generic {n}", body="Body.\n", slug=f"{name}-{n}") for n in (2, 3)]
 
     def once() -> dict[str, Any]:
-        import subprocess
-        import sys
-
         result = subprocess.run([sys.executable, "-m", "daemon", "--log-format", "json", "sync", "--once",
                                  "-c", str(config_path)], capture_output=True, text=True, env=env, cwd=root, timeout=120)
         assert result.returncode == 0, result.stderr[-3000:]
