@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import re
 import secrets
@@ -156,15 +157,43 @@ def confined_path(root: Path, relative: str) -> Path:
     symlinks (anywhere on the way) that lead outside it. A link swapped in after this check
     is not caught: the content root is trusted, only the relative path is not.
     """
+    return Path(root, confined_relpath(root, relative))
+
+
+def confined_relpath(root: Path, relative: str) -> str:
+    """What ``confined_path`` joins to ``root``, as a POSIX string (``""`` for the root itself).
+
+    A scan asks for every source and target path of every document, several times each, so
+    this works on strings (``os.path.realpath``) rather than ``Path`` objects, and resolves an
+    absolute root once per process (``_resolved_root``): the root is trusted and fixed.
+    """
     if "\x00" in relative:
         raise ValueError(f"path {relative!r} contains a NUL byte")
     if os.path.isabs(relative):
         raise ValueError(f"path {relative!r} is absolute; expected a path relative to {root}")
-    base = Path(root).resolve()
+    base = _resolved_root(os.fspath(root))
+    resolved = os.path.realpath(os.path.join(base, relative))
     try:
-        resolved = (base / relative).resolve()
-    except (OSError, RuntimeError) as e:  # symlink loops (RuntimeError before Python 3.13)
-        raise ValueError(f"path {relative!r} cannot be resolved under {root}: {e}") from None
-    if not resolved.is_relative_to(base):
+        os.stat(resolved)  # non-strict realpath leaves a symlink loop unresolved; stat reports it
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise ValueError(f"path {relative!r} cannot be resolved under {root}: {e}") from None
+    if resolved == base:
+        return ""
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not resolved.startswith(prefix):
         raise ValueError(f"path {relative!r} leads outside {root} (to {resolved})")
-    return Path(root) / resolved.relative_to(base)
+    rel = resolved[len(prefix):]
+    return rel if os.sep == "/" else rel.replace(os.sep, "/")
+
+
+def _resolved_root(root: str) -> str:
+    """``root`` with symlinks resolved; absolute roots are cached (a relative one follows the cwd)."""
+    if not os.path.isabs(root):
+        return os.path.realpath(root)
+    return _resolved_absolute_root(root)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_absolute_root(root: str) -> str:
+    return os.path.realpath(root)

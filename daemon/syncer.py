@@ -84,7 +84,9 @@ class Syncer:
         self.rules = [KeyRules(s.locked_keys, s.ignored_keys, s.preserved_keys) for s in self.config.sources]
         self.formats: list[Format] = [get_format(s.format) for s in self.config.sources]
         self.cms: dict[int, CmsSource] = {
-            index: open_cms_source(s, loaded.base) for index, s in enumerate(self.config.sources) if s.cms is not None
+            index: open_cms_source(s, loaded.base, self.root)
+            for index, s in enumerate(self.config.sources)
+            if s.cms is not None
         }
         self.health = ProviderHealth()
         self._documents: list[tuple[int, FileDocument]] | None = None

@@ -90,7 +90,22 @@ class CmsConfig(_Model):
     write_status: Literal["draft", "published"] = "draft"
     """Strapi: write translations as drafts for review (default) or publish them at once."""
     timeout_seconds: float = Field(default=30.0, gt=0)
+    mirror: str | None = None
+    """Also write each translation locsync puts into the CMS as a JSON file in the repository,
+    committed like any target (``cms/[locale]/{id}.json``), so translations can be reviewed as
+    commits. One way: the CMS stays the source of truth."""
     http: HttpFeedConfig | None = None
+
+    @field_validator("mirror")
+    @classmethod
+    def _mirror(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if "[locale]" not in value or "{id}" not in value:
+            raise ValueError(f"'{value}' needs both '[locale]' and '{{id}}', e.g. 'cms/[locale]/{{id}}.json'")
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError(f"'{value}' must be relative to the content root and stay inside it")
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -13,11 +13,13 @@ when a translation is written, the scan finds the same checksums and sends nothi
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from daemon.atomic import FileChangedError
+from daemon.atomic import FileChangedError, atomic_write, confined_path
 from daemon.cms.cursor import Cursor
 from daemon.cms.feed import FeedItem, HttpFeed
 from daemon.cms.fields import EntryContent, payload, read_fields
@@ -37,9 +39,10 @@ class EntryMissing(FormatError):
 class CmsSource:
     """One ``sources`` entry with a ``cms`` block."""
 
-    def __init__(self, config: SourceConfig, feed: HttpFeed) -> None:
+    def __init__(self, config: SourceConfig, feed: HttpFeed, root: Path | None = None) -> None:
         assert config.cms is not None
         self.config = config
+        self.root = root
         self.cms = config.cms
         self.name = config.label
         self.feed = feed
@@ -88,7 +91,29 @@ class CmsDocumentIO:
         return f"{self.source.name}/{self.entry_id} ({locale})"
 
     def commit_path(self, locale: str) -> str | None:
-        return None
+        mirror = self.source.cms.mirror
+        if mirror is None or self.source.root is None:
+            return None
+        return confined_path(self.source.root, self._mirror_name(mirror, locale)).relative_to(self.source.root).as_posix()
+
+    def _mirror_name(self, pattern: str, locale: str) -> str:
+        safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", self.entry_id)  # an id never picks the folder
+        return pattern.replace("[locale]", locale).replace("{id}", safe_id)
+
+    def _write_mirror(self, locale: str, values: dict[str, Leaf], source: Content) -> None:
+        path = self.commit_path(locale)
+        if path is None or self.source.root is None:
+            return
+        ordered = {key: values[key] for key in [*source.entries, *values] if key in values}
+        data = (json.dumps(ordered, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        target = self.source.root / path
+        try:
+            if target.read_bytes() == data:
+                return
+        except FileNotFoundError:
+            pass
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, data)
 
     async def _read(self, locale: str, *, target: bool) -> Content | None:
         entry = await self.source.feed.read(self.entry_id, locale, target=target)
@@ -110,6 +135,7 @@ class CmsDocumentIO:
     async def write_target(
         self, locale: str, values: dict[str, Leaf], *, source: Content, target: Content | None
     ) -> bool:
+        self._write_mirror(locale, values, source)
         if target is not None and values == target.entries:
             return False
         before: EntryContent | None = target.handle if target is not None else None
@@ -132,11 +158,11 @@ def _stamp(entry: dict[str, Any] | None) -> object:
     return entry.get("updatedAt", entry)
 
 
-def open_cms_source(config: SourceConfig, base: Path) -> CmsSource:
+def open_cms_source(config: SourceConfig, base: Path, root: Path | None = None) -> CmsSource:
     """The source with its HTTP client; the API token comes from env, a file or a credential."""
     from daemon.secrets import load_secret
 
     cms = config.cms
     assert cms is not None
     token = load_secret(env=cms.api_token_env, file=cms.api_token_file, credential=cms.api_token_credential, base=base)
-    return CmsSource(config, HttpFeed(config.label, cms, token))
+    return CmsSource(config, HttpFeed(config.label, cms, token), root)

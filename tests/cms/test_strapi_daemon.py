@@ -234,6 +234,9 @@ def test_generic_http_feed_wires_strapi_from_yaml_alone(tmp_path: Path, strapi_i
     """
     root = tmp_path / "site"
     root.mkdir()
+    for command in (["init", "-q", "-b", "main"], ["config", "user.name", "T"], ["config", "user.email", "t@x"],
+                    ["commit", "-q", "--allow-empty", "-m", "start"]):
+        subprocess.run(["git", "-C", str(root), *command], check=True)
     name = f"generic-{time.time_ns()}"
     api = "/api/articles"
     config = {
@@ -241,6 +244,7 @@ def test_generic_http_feed_wires_strapi_from_yaml_alone(tmp_path: Path, strapi_i
             "name": name, "sourceLocale": "en", "targetLocales": ["de", "fr"],
             "cms": {
                 "kind": "http", "baseUrl": strapi_instance.url, "fields": ["title"], "apiTokenEnv": "STRAPI_TOKEN",
+                "mirror": "cms/[locale]/{id}.json",  # translations also committed to git for review
                 "http": {
                     "listUrl": api + "?locale={locale}&status=draft&filters[updatedAt][$gte]={cursor}"
                                f"&filters[slug][$startsWith]={name}-"
@@ -256,7 +260,7 @@ def test_generic_http_feed_wires_strapi_from_yaml_alone(tmp_path: Path, strapi_i
         }],
         "provider": {"kind": "embedded"},
         "server": {"port": 0},
-        "git": {"enabled": False},
+        "state": {"path": "../state/state.db"},
     }
     config_path = root / "locsync.yaml"
     config_path.write_text(json.dumps(config))
@@ -279,6 +283,13 @@ def test_generic_http_feed_wires_strapi_from_yaml_alone(tmp_path: Path, strapi_i
         live = cms.get(doc, locale, status="published")
         assert live is not None and live["title"] == pseudo_translate("Generic feeds work", locale)
     assert api_token_absent(first, strapi_instance.api_token)
+    for locale in ("de", "fr"):
+        mirrored = json.loads((root / "cms" / locale / f"{doc}.json").read_text(encoding="utf-8"))
+        assert mirrored == {"title": pseudo_translate("Generic feeds work", locale)}
+    committed = subprocess.run(["git", "-C", str(root), "show", "--name-only", "--format=%s", "HEAD"],
+                               capture_output=True, text=True, check=True).stdout.split()
+    assert f"cms/de/{doc}.json" in committed and f"cms/fr/{doc}.json" in committed
+    assert "locsync.yaml" not in committed  # only what locsync wrote
     second = once()
     assert second["queued"] == [] and second["polled"][0]["changed"] == 0
 
