@@ -65,10 +65,12 @@ class HttpFeedConfig(_Model):
 class CmsConfig(_Model):
     """Where a CMS source's entries come from and go back to."""
 
-    kind: Literal["strapi", "http"]
+    kind: Literal["strapi", "http", "wagtail"]
     base_url: str
     collection: str | None = None
     """Strapi: the collection's plural API id (``articles`` for ``/api/articles``)."""
+    page_type: str | None = None
+    """Wagtail: the page type to translate, as ``app_label.ModelName`` (``home.ArticlePage``)."""
     fields: list[Annotated[CmsField, BeforeValidator(_field_shorthand)]] = Field(min_length=1)
     query: dict[str, str] = {}
     """Extra query parameters of the feed, to translate only some entries
@@ -126,6 +128,10 @@ class CmsConfig(_Model):
     def _kind(self) -> CmsConfig:
         if self.kind == "strapi" and not self.collection:
             raise ValueError("kind 'strapi' needs 'collection', the plural API id (e.g. 'articles')")
+        if self.kind == "wagtail" and not self.page_type:
+            raise ValueError(
+                "kind 'wagtail' needs 'pageType', the page model as app_label.ModelName (e.g. 'home.ArticlePage')"
+            )
         if self.kind == "http" and self.http is None:
             raise ValueError("kind 'http' needs an 'http' block with listUrl, readUrl and writeUrl")
         return self

@@ -23,6 +23,7 @@ from daemon.atomic import FileChangedError, atomic_write, confined_path
 from daemon.cms.cursor import Cursor
 from daemon.cms.feed import FeedItem, HttpFeed
 from daemon.cms.fields import EntryContent, payload, read_fields
+from daemon.cms.wagtail import WagtailFeed
 from daemon.config import SourceConfig
 from daemon.errors import FormatError
 from daemon.formats.base import Leaf
@@ -39,7 +40,7 @@ class EntryMissing(FormatError):
 class CmsSource:
     """One ``sources`` entry with a ``cms`` block."""
 
-    def __init__(self, config: SourceConfig, feed: HttpFeed, root: Path | None = None) -> None:
+    def __init__(self, config: SourceConfig, feed: HttpFeed | WagtailFeed, root: Path | None = None) -> None:
         assert config.cms is not None
         self.config = config
         self.root = root
@@ -165,4 +166,5 @@ def open_cms_source(config: SourceConfig, base: Path, root: Path | None = None) 
     cms = config.cms
     assert cms is not None
     token = load_secret(env=cms.api_token_env, file=cms.api_token_file, credential=cms.api_token_credential, base=base)
-    return CmsSource(config, HttpFeed(config.label, cms, token), root)
+    feed = WagtailFeed(config.label, cms, token) if cms.kind == "wagtail" else HttpFeed(config.label, cms, token)
+    return CmsSource(config, feed, root)
