@@ -204,7 +204,7 @@ class Syncer:
                 continue
             except OSError:
                 return None
-            if now - st.st_mtime < RACY_SECONDS or now - st.st_ctime < RACY_SECONDS:
+            if now - st.st_mtime < RACY_SECONDS:
                 return None
             parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
         return "|".join(parts)

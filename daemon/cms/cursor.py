@@ -38,7 +38,7 @@ class Cursor:
         """What to ask the feed for: the position minus the overlap (None: from the beginning)."""
         if self.position is None:
             return None
-        moment = _parse(self.position)
+        moment = parse_timestamp(self.position)
         if moment is None:
             return self.position  # not a timestamp: an opaque cursor, asked for as it is
         return _format(moment - timedelta(seconds=overlap_seconds))
@@ -64,16 +64,16 @@ class Cursor:
             self.position = item.updated_at
         self.seen[item.id] = item.updated_at
         since = self.since(overlap_seconds)
-        horizon = _parse(since) if since is not None else None
+        horizon = parse_timestamp(since) if since is not None else None
         if horizon is None:  # an opaque cursor: only ties with the position can be listed again
             self.seen = {k: v for k, v in self.seen.items() if v == self.position}
             return
-        self.seen = {k: v for k, v in self.seen.items() if (_parse(v) or horizon) >= horizon}
+        self.seen = {k: v for k, v in self.seen.items() if (parse_timestamp(v) or horizon) >= horizon}
 
 
 def _later(a: str, b: str) -> bool:
     """``a`` is after ``b``: as instants when both are timestamps, as numbers when both are."""
-    moment_a, moment_b = _parse(a), _parse(b)
+    moment_a, moment_b = parse_timestamp(a), parse_timestamp(b)
     if moment_a is not None and moment_b is not None:
         return moment_a > moment_b
     if a.isdigit() and b.isdigit():
@@ -81,7 +81,8 @@ def _later(a: str, b: str) -> bool:
     return a > b
 
 
-def _parse(value: str) -> datetime | None:
+def parse_timestamp(value: str) -> datetime | None:
+    """An ISO 8601 instant (naive means UTC), or None when ``value`` is not one."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

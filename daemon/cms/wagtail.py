@@ -29,13 +29,14 @@ is checked once against ``/whoami/`` before the first request.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from daemon.cms.config import CmsConfig
+from daemon.cms.cursor import parse_timestamp
 from daemon.cms.feed import CmsError, FeedItem
 from daemon.secrets import Secret
 
@@ -119,7 +120,7 @@ class WagtailFeed:
 
     async def changes(self, locale: str, cursor: str | None) -> list[FeedItem]:
         """Pages of ``locale`` edited (or published) at or after ``cursor`` (all when None), oldest first."""
-        since = _parse(cursor) if cursor is not None else None
+        since = parse_timestamp(cursor) if cursor is not None else None
         found: dict[str, tuple[datetime, str]] = {}
         orders = [REVISION] + ([PUBLISHED] if self._published_order is not False else [])
         for order in orders:
@@ -183,7 +184,7 @@ class WagtailFeed:
         out: dict[str, tuple[datetime, str]] = {}
         for name in (REVISION, PUBLISHED):
             value = entry.get(name)
-            moment = _parse(value) if isinstance(value, str) else None
+            moment = parse_timestamp(value) if isinstance(value, str) else None
             if moment is not None and isinstance(value, str):
                 out[name] = (moment, value)
         if REVISION not in entry:
@@ -303,11 +304,3 @@ def _strip_block_keys(value: Any) -> Any:
 
 def _numeric(entry_id: str) -> tuple[int, str]:
     return (int(entry_id), "") if entry_id.isdigit() else (0, entry_id)
-
-
-def _parse(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

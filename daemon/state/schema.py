@@ -24,7 +24,7 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 1
 
-STATEMENTS = (
+TABLES = (
     """CREATE TABLE IF NOT EXISTS documents (
         id TEXT PRIMARY KEY,
         next_version INTEGER NOT NULL DEFAULT 1
@@ -104,70 +104,24 @@ STATEMENTS = (
         document TEXT PRIMARY KEY,
         fingerprint TEXT NOT NULL
     )""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_locale_keys_insert AFTER INSERT ON locale_keys
-       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_locale_keys_update AFTER UPDATE ON locale_keys
-       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_locale_keys_delete AFTER DELETE ON locale_keys
-       BEGIN DELETE FROM scan_fingerprints WHERE document = OLD.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_source_keys_insert AFTER INSERT ON source_keys
-       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_source_keys_update AFTER UPDATE ON source_keys
-       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_source_keys_delete AFTER DELETE ON source_keys
-       BEGIN DELETE FROM scan_fingerprints WHERE document = OLD.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_jobs_insert AFTER INSERT ON jobs
-       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_jobs_update AFTER UPDATE ON jobs
-       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_jobs_delete AFTER DELETE ON jobs
-       BEGIN DELETE FROM scan_fingerprints WHERE document = OLD.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_submissions_insert AFTER INSERT ON submissions
-       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_submissions_update AFTER UPDATE ON submissions
-       BEGIN DELETE FROM scan_fingerprints WHERE document = NEW.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS fingerprint_submissions_delete AFTER DELETE ON submissions
-       BEGIN DELETE FROM scan_fingerprints WHERE document = OLD.document; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_documents_insert AFTER INSERT ON documents
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_documents_update AFTER UPDATE ON documents
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_documents_delete AFTER DELETE ON documents
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_source_keys_insert AFTER INSERT ON source_keys
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_source_keys_update AFTER UPDATE ON source_keys
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_source_keys_delete AFTER DELETE ON source_keys
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_locale_keys_insert AFTER INSERT ON locale_keys
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_locale_keys_update AFTER UPDATE ON locale_keys
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_locale_keys_delete AFTER DELETE ON locale_keys
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_submissions_insert AFTER INSERT ON submissions
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_submissions_update AFTER UPDATE ON submissions
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_submissions_delete AFTER DELETE ON submissions
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_jobs_insert AFTER INSERT ON jobs
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_jobs_update AFTER UPDATE ON jobs
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_jobs_delete AFTER DELETE ON jobs
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_inbox_insert AFTER INSERT ON inbox
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_inbox_update AFTER UPDATE ON inbox
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_inbox_delete AFTER DELETE ON inbox
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_pending_commits_insert AFTER INSERT ON pending_commits
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_pending_commits_update AFTER UPDATE ON pending_commits
-       BEGIN DELETE FROM noop_snapshot; END""",
-    """CREATE TRIGGER IF NOT EXISTS noop_snapshot_pending_commits_delete AFTER DELETE ON pending_commits
-       BEGIN DELETE FROM noop_snapshot; END""",
 )
+
+# what the planner reads about a document: a change drops that document's scan fingerprint
+_PLANNER_INPUTS = ("locale_keys", "source_keys", "jobs", "submissions")
+# any change at all: drops the no-op snapshot of ``daemon.fastpath``
+_STATE_TABLES = ("documents", "source_keys", "locale_keys", "submissions", "jobs", "inbox", "pending_commits")
+_EVENTS = ("INSERT", "UPDATE", "DELETE")
+
+TRIGGERS = tuple(
+    f"""CREATE TRIGGER IF NOT EXISTS fingerprint_{table}_{event.lower()} AFTER {event} ON {table}
+        BEGIN DELETE FROM scan_fingerprints WHERE document = {"OLD" if event == "DELETE" else "NEW"}.document; END"""
+    for table in _PLANNER_INPUTS
+    for event in _EVENTS
+) + tuple(
+    f"""CREATE TRIGGER IF NOT EXISTS noop_snapshot_{table}_{event.lower()} AFTER {event} ON {table}
+        BEGIN DELETE FROM noop_snapshot; END"""
+    for table in _STATE_TABLES
+    for event in _EVENTS
+)
+
+STATEMENTS = TABLES + TRIGGERS

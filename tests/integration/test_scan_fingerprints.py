@@ -1,0 +1,103 @@
+"""Scan fingerprints: an unchanged document is skipped, and only while nothing it depends on moved.
+
+The skip is only safe because triggers drop a document's fingerprint on any change to what
+the planner reads about it; these tests break that promise from every side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from daemon.sources.file_io import FileDocumentIO
+from daemon.state.store import StateStore
+from daemon.syncer import Syncer
+from tests.integration.conftest import make_project
+
+pytestmark = pytest.mark.anyio
+
+SOURCE = {"greeting": "Hello", "farewell": "Goodbye"}
+
+
+class NoProvider:
+    """Scans only queue submissions; a call here would be a bug in the test's premise."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the provider was used: {name}")
+
+
+def age(root: Path) -> None:
+    """Files as if saved a minute ago: outside the racy window in which no fingerprint is kept."""
+    past = time.time() - 60
+    for path in root.rglob("*.json"):
+        os.utime(path, (past, past))
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    original = FileDocumentIO.read_source
+
+    async def counting(self: FileDocumentIO) -> Any:
+        seen.append(self.id)
+        return await original(self)
+
+    monkeypatch.setattr(FileDocumentIO, "read_source", counting)
+    return seen
+
+
+async def test_unchanged_documents_are_not_read_again(tmp_path: Path, reads: list[str]) -> None:
+    loaded = make_project(tmp_path / "repo", SOURCE)
+    store = StateStore(loaded.state_path)
+    try:
+        syncer = Syncer(loaded, store, NoProvider(), callback_url=None, git=None)  # type: ignore[arg-type]
+        await syncer.scan()
+        assert reads == ["locales/[locale].json"]
+        assert store.scan_fingerprints() == {}  # the scan queued work: the submission row dropped it
+        age(loaded.root)
+        await syncer.scan()
+        assert len(reads) == 2 and "locales/[locale].json" in store.scan_fingerprints()
+        await syncer.scan()
+        await syncer.scan()
+        assert len(reads) == 2  # skipped twice
+
+        # the source changes: stat differs, read again
+        (loaded.root / "locales/en.json").write_text(json.dumps({**SOURCE, "greeting": "Hi"}, indent=2) + "\n")
+        await syncer.scan()
+        assert len(reads) == 3
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("change", ["record_written", "forget_sent", "forget_keys", "source", "job", "submission"])
+def test_any_state_change_of_a_document_drops_its_fingerprint(tmp_path: Path, change: str) -> None:
+    store = StateStore(tmp_path / "state.db")
+    try:
+        store.save_scan_fingerprints({"a": "fa", "b": "fb"})
+        if change == "record_written":
+            store.record_written("a", "de", {"k": ("h", "machine")})
+        elif change == "forget_sent":
+            store.record_written("a", "de", {"k": ("h", "machine")}, sent_checksums={"k": "c"})
+            store.save_scan_fingerprints({"a": "fa"})
+            store.forget_sent("a", "de", ["k"])
+        elif change == "forget_keys":
+            store.record_written("a", "de", {"k": ("h", "machine")})
+            store.save_scan_fingerprints({"a": "fa"})
+            store.forget_keys("a", "de", ["k"])
+        elif change == "source":
+            store.replace_source_checksums("a", {"k": "c"})
+        elif change == "submission":
+            store.add_submission("a", 1, "key-1", {"data": {}}, {"de": {"k": "c"}})
+        elif change == "job":
+            store.add_submission("a", 1, "key-1", {"data": {}}, {"de": {"k": "c"}})
+            sub = store.pending_submissions()[0]
+            store.save_scan_fingerprints({"a": "fa"})
+            store.submission_accepted(sub, "grp", [("job-1", "de", "queued")])
+        assert store.scan_fingerprints() == {"b": "fb"}
+    finally:
+        store.close()
