@@ -14,17 +14,20 @@ import sys
 import tempfile
 from collections.abc import Callable
 from functools import wraps
-from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import structlog
 
 import daemon
 from daemon import logs
-from daemon.config import LoadedConfig, load_config
 from daemon.errors import ConfigError, LocsyncError, ProviderError
+
+if TYPE_CHECKING:
+    # pydantic and the config models cost ~0.1 s: imported by the commands that read a config,
+    # not by --help, --version or `engine serve` (tests/test_startup_cost.py checks)
+    from daemon.config import LoadedConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = structlog.get_logger("locsync.cli")
@@ -53,6 +56,8 @@ def handles_errors(func: F) -> F:
 
 
 def _load(config: str) -> LoadedConfig:
+    from daemon.config import load_config
+
     return load_config(Path(config))
 
 
@@ -411,6 +416,8 @@ def engine_serve(
 @handles_errors
 def demo(directory: str | None) -> None:
     """Copy the bundled example into a fresh git repository and sync it once with the embedded engine."""
+    from importlib import resources
+
     from daemon.runtime import sync_once
 
     target = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="locsync-demo-"))
@@ -424,7 +431,7 @@ def demo(directory: str | None) -> None:
             ["git", "-C", str(target), "-c", "user.name=locsync demo", "-c", "user.email=demo@localhost",
              "commit", "-q", "-m", "Example content"], check=True,
         )
-    loaded = load_config(target / "locsync.yaml")
+    loaded = _load(str(target / "locsync.yaml"))
     result = asyncio.run(sync_once(loaded, allow_deletions=False, timeout=120))
     click.echo(f"\nDemo project: {target}")
     for path in sorted((target / "locales").glob("*.json")):

@@ -8,7 +8,6 @@ for positions and loaded once (``safe_load`` semantics only) for values.
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -337,5 +336,7 @@ def _snake(name: str) -> str:
 
 
 def _did_you_mean(value: str, options: list[str]) -> str:
+    import difflib  # only a config error needs it
+
     close = difflib.get_close_matches(value, options, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""

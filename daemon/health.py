@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
-from daemon.config import ProviderConfig
 from daemon.errors import ProviderError
-from daemon.metrics import Metrics
 from daemon.providers.base import GroupRef, JobRef, JobResult, Provider, SubmitRequest, WebhookEvent
-from daemon.secrets import Secret
-from daemon.state.store import StateStore
+
+if TYPE_CHECKING:  # sync --once tracks provider calls without serving /readyz or /metrics
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from daemon.config import ProviderConfig
+    from daemon.metrics import Metrics
+    from daemon.secrets import Secret
+    from daemon.state.store import StateStore
 
 T = TypeVar("T")
 READY_MAX_AGE_SECONDS = 300.0
@@ -67,6 +69,8 @@ class Readiness:
         return reasons
 
     async def endpoint(self, _request: Request) -> Response:
+        from starlette.responses import JSONResponse
+
         reasons = self.problems()
         body: dict[str, Any] = {"status": "ready" if not reasons else "not ready"}
         if reasons:

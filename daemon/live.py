@@ -22,9 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import websockets
-from websockets.exceptions import InvalidStatus, WebSocketException
-
 from daemon.config import LoadedConfig
 from daemon.errors import ConfigError, ConfigProblem, ProviderRejected, ProviderUnavailable
 from daemon.providers.lingo import LingoProvider
@@ -218,6 +215,9 @@ async def follow_group(
     delays: tuple[float, ...] = RECONNECT_DELAYS, rng: random.Random | None = None,
 ) -> str:
     """Follow one group's WebSocket until ``group.completed``, reconnecting with back-off."""
+    import websockets  # only `status --follow` needs it; the daemon imports this module for META_*
+    from websockets.exceptions import InvalidStatus, WebSocketException
+
     rng = rng or random.Random()
     url = endpoint.ws_url(f"/jobs/localization/groups/{group.group_id}/ws")
     headers = {"X-API-Key": endpoint.api_key.reveal()}

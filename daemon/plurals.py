@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import functools
 
-from babel import Locale, UnknownLocaleError
-
 from daemon.formats.base import Leaf
 
 CLDR_ORDER = ("zero", "one", "two", "few", "many", "other")
@@ -24,7 +22,13 @@ _MARK = "#"
 
 @functools.cache
 def categories(locale: str) -> tuple[str, ...]:
-    """The CLDR plural categories of ``locale`` in canonical order (always ending in other)."""
+    """The CLDR plural categories of ``locale`` in canonical order (always ending in other).
+
+    babel is imported here, not at module level: only a source with plural groups asks, and
+    every scan imports this module.
+    """
+    from babel import Locale, UnknownLocaleError
+
     try:
         tags = Locale.parse(locale.replace("-", "_")).plural_form.tags
     except (UnknownLocaleError, ValueError):

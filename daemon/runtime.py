@@ -26,14 +26,12 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
-import uvicorn
-from starlette.routing import BaseRoute, Mount
 
 from daemon.atomic import sweep_temp_files
 from daemon.config import LoadedConfig, load_config
@@ -42,6 +40,7 @@ from daemon.gitcommit import GitRepo, GitSettings
 from daemon.gitlocks import clear_stale_locks
 from daemon.health import Readiness, TrackedProvider
 from daemon.live import META_PID, META_URL
+from daemon.memory import release_freed_memory
 from daemon.metrics import Metrics
 from daemon.progress import SyncProgress
 from daemon.providers import provider_class
@@ -49,14 +48,18 @@ from daemon.providers.base import Provider
 from daemon.providers.lingo import LingoProvider
 from daemon.sdnotify import StatusLine, notify, watchdog_interval, watchdog_loop
 from daemon.secrets import Secret, load_secret
+from daemon.serving import HttpSide, StartsServing
 from daemon.sources.files import prove_watching, watch_documents
 from daemon.state.store import StateStore
 from daemon.syncer import Syncer
-from daemon.webhooks.app import WebhookReceiver, create_app
-from daemon.webhooks.cms_hints import CmsHints
 
 if TYPE_CHECKING:
+    # imported where used: sync --once with nothing to send needs none of them (see daemon.serving)
+    from starlette.routing import BaseRoute
+    from starlette.types import ASGIApp
+
     from daemon.engine.app import Engine
+    from daemon.webhooks.app import WebhookReceiver
 
 log = structlog.get_logger("locsync.runtime")
 T = TypeVar("T")
@@ -69,29 +72,31 @@ RESTART_ONLY = ("server", "provider", "state", "root")
 """Config sections a SIGHUP cannot apply: the listener, the provider client and the database are open."""
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the daemon owns SIGTERM/SIGINT/SIGHUP."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 @dataclass
 class Wiring:
     store: StateStore
     provider: Provider
     syncer: Syncer
-    receiver: WebhookReceiver
-    server: _Server
-    server_task: asyncio.Task[None]
+    http: HttpSide
     base_url: str
     polling: bool
-    engine: Engine | None
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: Metrics | None = None
     readiness: Readiness | None = None
     callback_url: str | None = None
     git_root: Path | None = None
+    _receivers: list[WebhookReceiver] = field(default_factory=list)
+
+    @property
+    def engine(self) -> Engine | None:
+        """The embedded engine, once the HTTP side has started (None for another provider)."""
+        return self.http.engine
+
+    @property
+    def receiver(self) -> WebhookReceiver:
+        """The webhook inbox's front door; exists once the HTTP side has started."""
+        if not self._receivers:
+            raise RuntimeError("the HTTP side has not started (wired(lazy=True) starts it on the first provider call)")
+        return self._receivers[0]
 
 
 def _new_whsec() -> str:
@@ -128,21 +133,28 @@ def make_git(loaded: LoadedConfig, git_root: Path | None) -> GitRepo | None:
 
 @contextlib.asynccontextmanager
 async def wired(
-    loaded: LoadedConfig, *, events: Events | None = None, metrics: Metrics | None = None
+    loaded: LoadedConfig, *, events: Events | None = None, metrics: Metrics | None = None, lazy: bool = False
 ) -> AsyncIterator[Wiring]:
-    """Open state, server, provider (and the embedded engine), and close them in reverse."""
+    """Open state, server, provider (and the embedded engine), and close them in reverse.
+
+    ``lazy`` (``sync --once``): bind the port now but serve, and start the embedded engine,
+    only on the first provider call; a run with nothing to send or fetch then never pays for
+    uvicorn, Starlette, the engine or prometheus (no ``Metrics`` unless one is passed).
+    """
     config = loaded.config
     events = events or Events()
-    metrics = metrics or Metrics()
+    if metrics is None and not lazy:
+        metrics = Metrics()
     removed = sweep_temp_files(loaded.root)
     if removed:
         log.info("temp_files_swept", count=len(removed))
     store = StateStore(loaded.state_path)
     readiness = Readiness(store)
-    metrics.watch_jobs(store.job_counts)
+    if metrics is not None:
+        metrics.watch_jobs(store.job_counts)
     provider_cfg = config.provider
     webhook_secrets: list[str] = []
-    engine: Engine | None = None
+    make_engine: Callable[[], Engine] | None = None
     # IPPROTO_TCP (not the default 0) makes asyncio set TCP_NODELAY on accepted connections;
     # without it each webhook answer can wait ~40 ms on Nagle and delayed ACKs
     family = socket.AF_INET6 if ":" in config.server.host else socket.AF_INET
@@ -160,28 +172,29 @@ async def wired(
         ) from None
     host, port = sock.getsockname()[:2]
     base_url = local_url(host, port)
-    extra_routes: list[BaseRoute] = []
     if provider_cfg.kind == "embedded":
-        from daemon.engine.app import Engine
-        from daemon.engine.settings import EngineSettings, Knobs
-
         webhook_secret = store.meta_or_create("embedded_webhook_secret", _new_whsec)
         api_key = store.meta_or_create("embedded_api_key", lambda: "lsk_" + secrets.token_urlsafe(24))
         openai_key = os.environ.get(provider_cfg.openai_api_key_env or "") or None
-        engine = Engine(
-            EngineSettings(
-                db_path=str(loaded.state_path.with_name("engine.db")),
-                webhook_secret=webhook_secret,
-                api_keys=(api_key,),
-                translator=provider_cfg.translator,
-                openai_base_url=provider_cfg.openai_base_url,
-                openai_model=provider_cfg.openai_model,
-                openai_api_key=openai_key,
-                allow_http_callbacks=True,
-            ),
-            Knobs(latency_seconds=provider_cfg.latency_seconds),
-        )
-        extra_routes.append(Mount("/engine", app=engine.app))
+
+        def make_engine() -> Engine:
+            from daemon.engine.app import Engine
+            from daemon.engine.settings import EngineSettings, Knobs
+
+            return Engine(
+                EngineSettings(
+                    db_path=str(loaded.state_path.with_name("engine.db")),
+                    webhook_secret=webhook_secret,
+                    api_keys=(api_key,),
+                    translator=provider_cfg.translator,
+                    openai_base_url=provider_cfg.openai_base_url,
+                    openai_model=provider_cfg.openai_model,
+                    openai_api_key=openai_key,
+                    allow_http_callbacks=True,
+                ),
+                Knobs(latency_seconds=provider_cfg.latency_seconds),
+            )
+
         webhook_secrets = [webhook_secret]
         provider: Provider = LingoProvider(f"{base_url}/engine", Secret(api_key), timeout=provider_cfg.timeout_seconds)
         callback_url: str | None = f"{base_url}/webhooks/lingo"
@@ -207,18 +220,34 @@ async def wired(
         callback_url = f"{public}/webhooks/lingo" if public and webhook_secrets else None
         if callback_url and not callback_url.startswith("https://") and not provider_cfg.allow_http_callback:
             callback_url = None
-    provider = TrackedProvider(provider, readiness, metrics)
     polling = callback_url is None
-    receiver = WebhookReceiver(
-        store, lambda: webhook_secrets, on_stored=events.inbox.set, clock=time.time,
-        max_body_bytes=config.server.max_body_bytes, metrics=metrics,
-    )
-    hints = CmsHints.from_config(loaded, lambda _source: events.cms_poll.set())
-    extra_routes.append(hints.route())
-    app = create_app(receiver, extra_routes=extra_routes, readyz=readiness.endpoint, metrics=metrics.endpoint)
-    server = _Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
-                                    ws="websockets-sansio", timeout_graceful_shutdown=5))
-    server_task = asyncio.create_task(server.serve(sockets=[sock]))
+    receivers: list[WebhookReceiver] = []
+
+    def make_app() -> ASGIApp:
+        from starlette.routing import Mount
+
+        from daemon.webhooks.app import WebhookReceiver, create_app
+        from daemon.webhooks.cms_hints import CmsHints
+
+        receiver = WebhookReceiver(
+            store, lambda: webhook_secrets, on_stored=events.inbox.set, clock=time.time,
+            max_body_bytes=config.server.max_body_bytes, metrics=metrics,
+        )
+        receivers.append(receiver)
+        engine = http.engine
+        extra_routes: list[BaseRoute] = [] if engine is None else [Mount("/engine", app=engine.app)]
+        extra_routes.append(CmsHints.from_config(loaded, lambda _source: events.cms_poll.set()).route())
+        return create_app(receiver, extra_routes=extra_routes, readyz=readiness.endpoint,
+                          metrics=metrics.endpoint if metrics is not None else None)
+
+    def listening() -> None:
+        log.info("server_listening", url=base_url, mode="polling" if polling else "webhooks",
+                 provider=provider_cfg.kind)
+
+    http = HttpSide(sock, make_app, make_engine, on_started=listening)
+    if lazy:
+        provider = StartsServing(provider, http.start)
+    provider = TrackedProvider(provider, readiness, metrics)
     git_root = None
     if config.git.enabled:
         git_root = await find_git(loaded)
@@ -227,27 +256,12 @@ async def wired(
     syncer = Syncer(loaded, store, provider, callback_url=callback_url, git=make_git(loaded, git_root))
     current: Wiring | None = None
     try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if server_task.done():
-                server_task.result()
-                raise RuntimeError("the HTTP server stopped during start-up")
-            if time.monotonic() > deadline:
-                raise RuntimeError("the HTTP server did not start within 10 s")
-            await asyncio.sleep(0.01)
-        if engine is not None:
-            await engine.start()
-        log.info("server_listening", url=base_url, mode="polling" if polling else "webhooks",
-                 provider=provider_cfg.kind)
-        current = Wiring(store, provider, syncer, receiver, server, server_task, base_url, polling, engine,
-                         metrics, readiness, callback_url, git_root)
+        if not lazy:
+            await http.start()
+        current = Wiring(store, provider, syncer, http, base_url, polling, metrics, readiness, callback_url, git_root, receivers)
         yield current
     finally:
-        if engine is not None:
-            await engine.stop()
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(server_task, timeout=10)
+        await http.stop()
         await provider.aclose()
         await (current.syncer if current is not None else syncer).aclose()
         store.close()
@@ -352,7 +366,8 @@ class Daemon:
             self.metrics.ready.set(1)
             notify("READY=1")
             self._update_status()
-            log.info("daemon_ready", documents=len(self.syncer.documents()))
+            log.info("daemon_ready", documents=len(self.syncer.documents(refresh=False)))
+            release_freed_memory()  # the start-up scan's peak is over; an idle daemon needs a fraction
             tasks = [
                 asyncio.create_task(self._submit_loop(), name="submit"),
                 asyncio.create_task(self._inbox_loop(), name="inbox"),
@@ -417,7 +432,8 @@ class Daemon:
         async for touched in watch_documents(syncer.sources, debounce_ms=debounce, stop=stop, live=live):
             log.info("sources_changed", documents=sorted(doc for _, doc in touched))
             async with self._files_lock:
-                await self._guard(self.syncer.scan(touched, allow_deletions=self.allow_deletions), default=None)
+                await self._guard(self.syncer.scan(touched, allow_deletions=self.allow_deletions, keep_plans=False),
+                                  default=None)
             self._wake_after_scan()
 
     def _wake_after_scan(self) -> None:
@@ -434,7 +450,7 @@ class Daemon:
             await self._catch_up(walk_list=True)
         await syncer.process_inbox()
         await self._apply()
-        await syncer.scan(allow_deletions=self.allow_deletions)
+        await syncer.scan(allow_deletions=self.allow_deletions, keep_plans=False)
         self._wake_after_scan()
 
     async def _catch_up(self, *, walk_list: bool = False) -> int:
@@ -606,7 +622,7 @@ class Daemon:
             if not await prove_watching(syncer.sources, self._live, debounce_ms=effective.config.sync.debounce_ms):
                 log.warning("watcher_unconfirmed", hint="file changes may be noticed late; catch-up rescans them")
         async with self._files_lock:
-            await self._guard(syncer.scan(allow_deletions=self.allow_deletions), default=None)
+            await self._guard(syncer.scan(allow_deletions=self.allow_deletions, keep_plans=False), default=None)
         self._wake_after_scan()
 
     # --- helpers --------------------------------------------------------------------------
@@ -644,7 +660,7 @@ async def sync_once(
 ) -> OnceResult:
     """``locsync sync --once``: scan, submit, wait for every result, write, commit."""
     started_at = time.time()
-    async with wired(loaded) as wiring:
+    async with wired(loaded, lazy=True) as wiring:
         syncer = wiring.syncer
         watched = {(job.document, job.version) for job in syncer.store.jobs(states=("open", "received"))}
         watched |= {(sub.document, sub.version) for sub in syncer.store.pending_submissions()}

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
-
-import httpx
 
 from daemon.cms.config import CmsConfig, HttpFeedConfig
 from daemon.errors import LocsyncError
 from daemon.secrets import Secret
+
+if TYPE_CHECKING:  # imported when a CMS source is opened: the syncer imports this module for CmsError
+    import httpx
 
 EPOCH = "1970-01-01T00:00:00.000Z"
 MAX_PAGES = 10_000
@@ -102,6 +103,8 @@ class HttpFeed:
         self.token = token.reveal() if token is not None else ""
         if token is not None:
             headers["Authorization"] = f"Bearer {token.reveal()}"
+        import httpx
+
         self.client = httpx.AsyncClient(
             base_url=cms.base_url, headers=headers, timeout=cms.timeout_seconds, follow_redirects=False
         )
@@ -110,6 +113,8 @@ class HttpFeed:
         await self.client.aclose()
 
     async def _request(self, what: str, method: str, url: str, body: Any = None) -> httpx.Response:
+        import httpx
+
         try:
             response = await self.client.request(method, url, json=body)
         except httpx.HTTPError as exc:

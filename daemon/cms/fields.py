@@ -17,10 +17,8 @@ from daemon.cms import blocks
 from daemon.cms.config import CmsField
 from daemon.cms.feed import json_path
 from daemon.errors import FormatError
+from daemon.formats import get_format
 from daemon.formats.base import Leaf, ParsedFile
-from daemon.formats.markdown import MarkdownFormat
-
-_MARKDOWN = MarkdownFormat()
 
 
 @dataclass
@@ -56,7 +54,7 @@ def read_fields(entry: dict[str, Any], specs: list[CmsField], shown: str) -> tup
         if spec.kind == "text":
             entries[key] = value
             continue
-        document = _MARKDOWN.parse(value.encode("utf-8"), path=f"{shown} {spec.path}")
+        document = get_format("markdown").parse(value.encode("utf-8"), path=f"{shown} {spec.path}")
         parsed[spec.path] = document
         entries.update((f"{key}/{inner}", text) for inner, text in document.entries.items())
     return entries, EntryContent(entry, parsed)
@@ -100,7 +98,7 @@ def payload(
             if skeleton is None:
                 continue
             before = target.markdown.get(spec.path) if target is not None else None
-            value = _MARKDOWN.render(inner, source=skeleton, target=before).decode("utf-8")
+            value = get_format("markdown").render(inner, source=skeleton, target=before).decode("utf-8")
         parts = spec.path.split(".")
         if len(parts) == 1:
             out[parts[0]] = value

@@ -32,7 +32,8 @@ from daemon.webhooks.signatures import signed_headers
 
 log = structlog.get_logger("locsync.engine")
 
-IDLE_POLL_SECONDS = 0.25
+IDLE_POLL_SECONDS = 5.0
+"""A safety net only: new deliveries wake the loop, and a retry's due time sets the wait."""
 
 
 def webhook_id_for(job_id: str) -> str:
@@ -82,7 +83,6 @@ class Deliverer:
         self._wake.set()
 
     async def run(self) -> None:
-        self._client = httpx.AsyncClient(timeout=self._settings.delivery_timeout_seconds)
         try:
             while True:
                 self._wake.clear()
@@ -142,7 +142,8 @@ class Deliverer:
 
     async def _post(self, row: DeliveryRow) -> tuple[bool, str]:
         """One signed POST; returns (2xx?, short description). Never raises for HTTP trouble."""
-        assert self._client is not None
+        if self._client is None:  # made on the first delivery: its TLS context costs MBs an idle engine need not hold
+            self._client = httpx.AsyncClient(timeout=self._settings.delivery_timeout_seconds)
         body = row.payload.encode()
         headers = {
             "content-type": "application/json",

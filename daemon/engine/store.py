@@ -311,6 +311,8 @@ class EngineStore:
         """Move up to ``limit`` of the oldest queued jobs to ``processing`` and return them."""
         if limit <= 0:
             return []
+        if self._db.execute("SELECT 1 FROM jobs WHERE status = 'queued' LIMIT 1").fetchone() is None:
+            return []  # the common idle case: no write transaction (and no WAL commit) for nothing
         started = iso_now()
         steps = json.dumps([{"stage": "localize", "status": "processing", "startedAt": started, "completedAt": None}])
         with self._write() as db:

@@ -33,7 +33,8 @@ from daemon.engine.waiting import wait_event
 
 log = structlog.get_logger("locsync.engine")
 
-IDLE_POLL_SECONDS = 0.2
+IDLE_POLL_SECONDS = 5.0
+"""A safety net only: a submission, a finished job and a knob change all wake the worker."""
 
 
 class Worker:

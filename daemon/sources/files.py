@@ -9,6 +9,7 @@ the content root: a locale code or pattern can never reach outside it.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,9 +23,13 @@ if TYPE_CHECKING:
     import watchfiles
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileDocument:
-    """One source file and the target files derived from it."""
+    """One source file and the target files derived from it.
+
+    Slotted: the daemon keeps one per source file for its whole life (10,000 in a big
+    repository), and an instance ``__dict__`` would double what each one costs.
+    """
 
     id: str
     source: SourceConfig
@@ -86,6 +91,8 @@ class FileSource:
         spelled = config.path_locales.get(config.source_locale, config.source_locale)
         self._spelled_source = spelled
         self._regexes = [_pattern_regex(p, spelled) for p in config.include]
+        root_text = os.fspath(root)
+        self._root_prefix = root_text if root_text.endswith(os.sep) else root_text + os.sep
 
     def documents(self) -> list[FileDocument]:
         found: dict[str, FileDocument] = {}
@@ -99,11 +106,22 @@ class FileSource:
         return list(found.values())
 
     def document_id(self, path: Path) -> str | None:
-        """The id of the document whose source file is ``path``, or None if it is not one."""
-        try:
-            rel = path.resolve().relative_to(self.root).as_posix() if path.is_absolute() else path.as_posix()
-        except ValueError:
-            return None
+        """The id of the document whose source file is ``path``, or None if it is not one.
+
+        An absolute path counts once its symlinks are resolved and it is inside the root.
+        Strings and ``os.path.realpath``, not ``Path.resolve``: this runs for every file a
+        scan lists and every change the watcher sees.
+        """
+        text = os.fspath(path)
+        if os.path.isabs(text):
+            real = os.path.realpath(text)
+            if not real.startswith(self._root_prefix):
+                return None
+            rel = real[len(self._root_prefix):]
+            if os.sep != "/":
+                rel = rel.replace(os.sep, "/")
+        else:
+            rel = Path(text).as_posix()
         for regex, dropped in self._regexes:
             match = regex.match(rel)
             if match:
