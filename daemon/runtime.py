@@ -41,7 +41,6 @@ from daemon.gitlocks import clear_stale_locks
 from daemon.health import Readiness, TrackedProvider
 from daemon.live import META_PID, META_URL
 from daemon.memory import release_freed_memory
-from daemon.metrics import Metrics
 from daemon.progress import SyncProgress
 from daemon.providers import provider_class
 from daemon.providers.base import Provider
@@ -59,6 +58,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
     from daemon.engine.app import Engine
+    from daemon.metrics import Metrics
     from daemon.webhooks.app import WebhookReceiver
 
 log = structlog.get_logger("locsync.runtime")
@@ -144,6 +144,8 @@ async def wired(
     config = loaded.config
     events = events or Events()
     if metrics is None and not lazy:
+        from daemon.metrics import Metrics  # prometheus: only for the daemon's /metrics
+
         metrics = Metrics()
     removed = sweep_temp_files(loaded.root)
     if removed:
@@ -302,6 +304,8 @@ class Daemon:
         self.loaded = loaded
         self.allow_deletions = allow_deletions
         self.events = Events()
+        from daemon.metrics import Metrics
+
         self.metrics = Metrics()
         self.status_line = StatusLine()
         self._inflight: set[asyncio.Task[Any]] = set()

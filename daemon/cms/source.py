@@ -17,18 +17,20 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daemon.atomic import FileChangedError, atomic_write, confined_path
 from daemon.cms.cursor import Cursor
 from daemon.cms.feed import FeedItem, HttpFeed
 from daemon.cms.fields import EntryContent, payload, read_fields
-from daemon.cms.wagtail import WagtailFeed
 from daemon.config import SourceConfig
 from daemon.errors import FormatError
 from daemon.formats.base import Leaf
 from daemon.sources.document import Content
 from daemon.state.store import StateStore
+
+if TYPE_CHECKING:
+    from daemon.cms.wagtail import WagtailFeed
 
 PREFIX = "cms:"
 
@@ -166,5 +168,11 @@ def open_cms_source(config: SourceConfig, base: Path, root: Path | None = None) 
     cms = config.cms
     assert cms is not None
     token = load_secret(env=cms.api_token_env, file=cms.api_token_file, credential=cms.api_token_credential, base=base)
-    feed = WagtailFeed(config.label, cms, token) if cms.kind == "wagtail" else HttpFeed(config.label, cms, token)
+    feed: HttpFeed | WagtailFeed
+    if cms.kind == "wagtail":
+        from daemon.cms.wagtail import WagtailFeed  # httpx and the adapter only when configured
+
+        feed = WagtailFeed(config.label, cms, token)
+    else:
+        feed = HttpFeed(config.label, cms, token)
     return CmsSource(config, feed, root)

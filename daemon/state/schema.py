@@ -22,7 +22,9 @@ Tables, and the question each one answers:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the tables up to ``meta``; 2: ``noop_snapshot``, ``scan_fingerprints`` and their triggers.
+A database at an older version gets what is missing at the next start (``StateStore._migrate``)."""
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS documents (
@@ -125,3 +127,6 @@ TRIGGERS = tuple(
 )
 
 STATEMENTS = TABLES + TRIGGERS
+TABLE_NAMES = tuple(
+    statement.split("EXISTS", 1)[1].split("(", 1)[0].strip() for statement in TABLES if "CREATE TABLE" in statement
+)

@@ -21,10 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from daemon.errors import StateError
-from daemon.state.schema import SCHEMA_VERSION, STATEMENTS
+from daemon.state.schema import SCHEMA_VERSION, STATEMENTS, TABLE_NAMES
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,6 @@ class StateStore:
         self.path = path
         self.clock = clock
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
         self.conn = conn
         self._lock = _write_lock(path)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -124,14 +121,32 @@ class StateStore:
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise StateError(f"{path}: state database failed its integrity check: {check}")
+        found = self._schema_version()
+        if found is not None and found > SCHEMA_VERSION:
+            raise StateError(f"{path}: written by a newer locsync (schema {found} > {SCHEMA_VERSION}); upgrade locsync")
+        if found != SCHEMA_VERSION:
+            self._migrate()
+
+    def _schema_version(self) -> int | None:
+        """The schema this file has (None: new); read without a write, so a current file opens fast."""
+        try:
+            found = self._meta("schema_version")
+        except sqlite3.OperationalError:  # no meta table yet
+            return None
+        return int(found) if found is not None else None
+
+    def _migrate(self) -> None:
+        """Create what is missing (every statement is idempotent), check it with sqlite-utils' view
+        of the schema, and record the version, all in one transaction."""
+        import sqlite_utils
+
+        db = sqlite_utils.Database(self.conn, execute_plugins=False)
         with self.write():
             for statement in STATEMENTS:
-                conn.execute(statement)
-            found = self._meta("schema_version")
-            if found is not None and int(found) > SCHEMA_VERSION:
-                raise StateError(
-                    f"{path}: written by a newer locsync (schema {found} > {SCHEMA_VERSION}); upgrade locsync"
-                )
+                self.conn.execute(statement)
+            missing = sorted(set(TABLE_NAMES) - set(db.table_names()))
+            if missing:
+                raise StateError(f"{self.path}: could not create tables {', '.join(missing)}")
             self._set_meta("schema_version", str(SCHEMA_VERSION))
 
     def close(self) -> None:

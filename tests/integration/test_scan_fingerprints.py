@@ -101,3 +101,49 @@ def test_any_state_change_of_a_document_drops_its_fingerprint(tmp_path: Path, ch
         assert store.scan_fingerprints() == {"b": "fb"}
     finally:
         store.close()
+
+
+def test_a_version_1_database_is_migrated_at_open(tmp_path: Path) -> None:
+    """A state file from before fingerprints (schema 1) gets the new tables and triggers, keeps its rows."""
+    import sqlite3
+
+    from daemon.state.schema import TABLES
+
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as conn:
+        for statement in TABLES:
+            if "noop_snapshot" not in statement and "scan_fingerprints" not in statement:
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
+        conn.execute("INSERT INTO documents (id, next_version) VALUES ('doc', 7)")
+    store = StateStore(path)
+    try:
+        assert store.get_meta("schema_version") == "2"
+        assert store.next_version("doc") == 7
+        store.save_scan_fingerprints({"doc": "f"})
+        store.record_written("doc", "de", {"k": ("h", "machine")})
+        assert store.scan_fingerprints() == {}  # the triggers came with the migration
+    finally:
+        store.close()
+    again = StateStore(path)  # current: opens without migrating (no write at all)
+    try:
+        assert again.get_meta("schema_version") == "2"
+    finally:
+        again.close()
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    from daemon.errors import StateError
+
+    path = tmp_path / "state.db"
+    StateStore(path).close()
+    with sqlite3_connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StateError, match="newer locsync"):
+        StateStore(path)
+
+
+def sqlite3_connect(path: Path) -> Any:
+    import sqlite3
+
+    return sqlite3.connect(path)
