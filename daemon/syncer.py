@@ -8,6 +8,7 @@ owns timing or signals; ``runtime.py`` decides when each step runs.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import time
 from collections.abc import Callable
@@ -154,12 +155,12 @@ class Syncer:
         for index, doc in self.documents():
             if only is not None and (index, doc.id) not in only:
                 continue
-            before = self._fingerprint(index, doc)
+            io = FileDocumentIO(doc, self.formats[index])
+            before = self._fingerprint(index, io)
             if before is not None and known.get(doc.id) == before:
                 continue  # same files, same state as when a scan last found nothing left to do
-            ok = await self._scan_guarded(index, self.io(index, doc), report, allow_deletions=allow_deletions,
-                                          dry_run=dry_run)
-            after = self._fingerprint(index, doc) if ok and not dry_run else None
+            ok = await self._scan_guarded(index, io, report, allow_deletions=allow_deletions, dry_run=dry_run)
+            after = self._fingerprint(index, io) if ok and not dry_run else None
             if after is not None:
                 done[doc.id] = after
         self.store.save_scan_fingerprints(done)
@@ -198,7 +199,7 @@ class Syncer:
         log.info("cms_polled", source=source.name, changed=len(items), cursor=cursor.position)
         return report
 
-    def _fingerprint(self, index: int, doc: FileDocument) -> str | None:
+    def _fingerprint(self, index: int, doc: FileDocumentIO) -> str | None:
         """The stat of the document's files and its config, or None when it cannot be trusted.
 
         A file modified within the last ``RACY_SECONDS`` may be modified again within the same
@@ -206,9 +207,9 @@ class Syncer:
         """
         parts = [self._config_digest(index)]
         now = time.time()
-        for locale in (doc.source.source_locale, *doc.source.target_locales):
+        for locale in (doc.source_locale, *doc.target_locales):
             try:
-                st = doc.path_for(locale).stat()
+                st = os.stat(doc.path(locale))
             except FileNotFoundError:
                 parts.append("-")
                 continue

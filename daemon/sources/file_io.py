@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from daemon.errors import FormatError
 from daemon.formats.base import Format, Leaf, ParsedFile
@@ -17,6 +18,18 @@ class FileDocumentIO:
     def __init__(self, doc: FileDocument, fmt: Format) -> None:
         self.doc = doc
         self.fmt = fmt
+        self._relpaths: dict[str, str] = {}
+
+    def relpath(self, locale: str) -> str:
+        """The confined path of ``locale``'s file, resolved once per IO object (one scan or apply
+        of this document): resolving walks every folder of the path with ``lstat``."""
+        rel = self._relpaths.get(locale)
+        if rel is None:
+            rel = self._relpaths[locale] = self.doc.relpath_for(locale)
+        return rel
+
+    def path(self, locale: str) -> Path:
+        return self.doc.root / self.relpath(locale)
 
     @property
     def id(self) -> str:
@@ -35,23 +48,23 @@ class FileDocumentIO:
         return self.fmt.multi_locale
 
     def shown(self, locale: str) -> str:
-        return self.doc.relpath_for(locale)
+        return self.relpath(locale)
 
     def commit_path(self, locale: str) -> str | None:
-        return self.doc.relpath_for(locale)
+        return self.relpath(locale)
 
     async def read_source(self) -> Content:
         locale = self.source_locale
         shown = self.shown(locale)
         try:
-            data = self.doc.path_for(locale).read_bytes()
+            data = self.path(locale).read_bytes()
         except OSError as exc:
             raise FormatError(shown, None, None, f"cannot read: {exc.strerror}") from exc
         parsed = self.fmt.parse(data, path=shown, locale=locale)
         return Content(parsed.entries, parsed)
 
     async def read_target(self, locale: str) -> Content | None:
-        parsed = read_target(self.fmt, self.doc.path_for(locale), self.shown(locale), locale)
+        parsed = read_target(self.fmt, self.path(locale), self.shown(locale), locale)
         return None if parsed is None else Content(parsed.entries, parsed)
 
     async def write_target(
@@ -59,5 +72,5 @@ class FileDocumentIO:
     ) -> bool:
         parsed_target: ParsedFile | None = target.handle if target is not None else None
         return write_target(
-            self.fmt, self.doc.path_for(locale), values, source=source.handle, target=parsed_target, locale=locale
+            self.fmt, self.path(locale), values, source=source.handle, target=parsed_target, locale=locale
         )
