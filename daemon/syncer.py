@@ -300,9 +300,18 @@ class Syncer:
             for key, current in locale_plan.adopt.items():
                 written[key] = (current, "adopted")
             sent = {k: plan.source_checksums[k] for k in [*locale_plan.write, *locale_plan.adopt]}
-            self.store.record_written(doc.id, locale, written, sent_checksums=sent)
-            if locale_plan.delete:
-                self.store.forget_keys(doc.id, locale, locale_plan.delete)
+            with self.store.write():  # what the write did, in one transaction
+                self.store.record_written(doc.id, locale, written, sent_checksums=sent)
+                if locale_plan.delete:
+                    self.store.forget_keys(doc.id, locale, locale_plan.delete)
+        # the new version, its outbox row and the source snapshot it was planned from: one
+        # transaction (one fsync), and a crash leaves all three or none
+        with self.store.write():
+            self._queue_and_snapshot(doc, plan, previous, report)
+
+    def _queue_and_snapshot(
+        self, doc: DocumentIO, plan: DocumentPlan, previous: dict[str, str], report: ScanReport
+    ) -> None:
         data = plan.data_to_send()
         if data:
             version = self.store.next_version(doc.id)
