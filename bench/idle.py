@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import child_env, make_project, proc_cpu_seconds, proc_rss_mb, read_events, warm_up
-from tests.e2e.harness import LocsyncProcess
+from tests.e2e.harness import EngineProcess, LocsyncProcess
+from tests.helpers import free_port
 
 
 def inotify_watches(pid: int) -> int:
@@ -76,13 +77,23 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--keys", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60.0, help="idle window")
+    parser.add_argument("--engine", choices=("embedded", "standalone"), default="embedded",
+                        help="standalone: the reference engine in its own process (lingo provider), as in "
+                             "production where the provider is a remote API; embedded adds the engine to locsync")
     args = parser.parse_args()
     warm_up()
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs; "
+          f"{args.engine} engine")
     base = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(prefix="locsync-idle-", dir=base) as tmp:
         started = time.monotonic()
-        project = make_project(Path(tmp) / "project", files=args.files, keys=args.keys, targets=True)
+        engine = EngineProcess(Path(tmp) / "engine") if args.engine == "standalone" else None
+        config = None
+        if engine is not None:
+            port = free_port()
+            config = {"provider": engine.lingo_provider(),
+                      "server": {"port": port, "publicUrl": f"http://127.0.0.1:{port}"}}
+        project = make_project(Path(tmp) / "project", files=args.files, keys=args.keys, targets=True, config=config)
         generated = time.monotonic() - started
         log = project.root / "run.log"
         proc = LocsyncProcess(["run", "-c", str(project.config_path)], log, project.env(), project.root)
@@ -104,6 +115,8 @@ def main() -> int:
             sleeper.kill()
             sleeper.wait()
             code = proc.stop()
+            if engine is not None:
+                engine.stop()
     ours, idle, per_thread = found["locsync"], found["sleep"], found["threads"]
     print(f"{args.files} source files ({3 * args.files} files with targets) generated in {generated:.1f} s; "
           f"locsync ready after {ready:.1f} s (start-up peak RSS {startup_hwm:.1f} MB)")

@@ -370,7 +370,7 @@ class Daemon:
             self.metrics.ready.set(1)
             notify("READY=1")
             self._update_status()
-            log.info("daemon_ready", documents=len(self.syncer.documents(refresh=False)))
+            log.info("daemon_ready", documents=self.syncer.document_count())
             release_freed_memory()  # the start-up scan's peak is over; an idle daemon needs a fraction
             tasks = [
                 asyncio.create_task(self._submit_loop(), name="submit"),
@@ -568,7 +568,7 @@ class Daemon:
     def _update_status(self) -> None:
         try:
             store = self.syncer.store
-            text = f"watching {len(self.syncer.documents(refresh=False))} documents, {store.groups_in_flight()} groups in flight"
+            text = f"watching {self.syncer.document_count()} documents, {store.groups_in_flight()} groups in flight"
             queued = len(store.pending_submissions())
         except Exception:  # the status line must never take the daemon down
             return

@@ -166,6 +166,7 @@ class EngineStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA cache_size=-512")  # small, like the daemon's state (daemon.state.store)
         store = cls(db)
         with store._write():
             version = db.execute("PRAGMA user_version").fetchone()[0]
