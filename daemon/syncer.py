@@ -393,7 +393,15 @@ class Syncer:
     # --- inbox: stored webhook deliveries -----------------------------------------------
 
     async def process_inbox(self) -> int:
-        """Turn stored deliveries into received job results; return how many were handled."""
+        """Turn stored deliveries into received job results; return how many were handled.
+
+        One transaction for the whole pass: under a burst of deliveries a pass handles hundreds,
+        and a commit each would cost more than receiving them (``bench/ingest.py``).
+        """
+        with self.store.write():
+            return self._process_inbox()
+
+    def _process_inbox(self) -> int:
         handled = 0
         pending_submissions = bool(self.store.pending_submissions())
         for webhook_id, body in self.store.inbox_unprocessed():
