@@ -73,7 +73,8 @@ def measure_edits(project: Any, proc: LocsyncProcess, edits: int, rng: random.Ra
 def analyse(log: Path, edits: list[dict[str, Any]], debounce: float, batch: float) -> dict[str, list[float]]:
     events = read_events(log)
     out: dict[str, list[float]] = {k: [] for k in (
-        "save->sources_changed", "sources_changed->submitted", "edit->submitted", "webhook->result_applied",
+        "save->sources_changed", "sources_changed->submitted", "edit->submitted", "edit->submitted raw",
+        "webhook->result_applied",
         "webhook->target mtime", "webhook->commit", "webhook->commit - batch", "edit->commit")}
     for edit in edits:
         saved, doc = edit["saved"], edit["document"]

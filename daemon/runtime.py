@@ -68,6 +68,7 @@ DRAIN_SECONDS = 15.0
 """How long a stop waits for a commit in progress (TimeoutStopSec= in the unit is 30 s)."""
 PROBE_EVERY_SECONDS = 60.0
 STATUS_EVERY_SECONDS = 5.0
+INBOX_COALESCE_SECONDS = 0.005
 RESTART_ONLY = ("server", "provider", "state", "root")
 """Config sections a SIGHUP cannot apply: the listener, the provider client and the database are open."""
 
@@ -510,6 +511,9 @@ class Daemon:
     async def _inbox_loop(self) -> None:
         while not self.events.stop.is_set():  # see _submit_loop
             await _wait(self.events.inbox, 5.0)
+            # deliveries come in bursts (one per locale, retries, a backlog after an outage): a
+            # moment's wait lets one pass take them together instead of one pass each
+            await asyncio.sleep(INBOX_COALESCE_SECONDS)
             # no fsync per delivery marked handled: a lost mark only means the stored delivery is
             # handled again, and _apply's first commit (synchronous=FULL) makes the marks durable
             with self.syncer.store.deferred_fsync():
