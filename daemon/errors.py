@@ -134,3 +134,17 @@ class GitError(LocsyncError):
         self.command = command
         self.stderr_tail = stderr_tail
         super().__init__(f"{command}: {stderr_tail}")
+
+
+class CmsError(LocsyncError):
+    """The CMS answered with an error or could not be reached; the step is retried later."""
+
+    def __init__(self, source: str, what: str, status: int | None, detail: str) -> None:
+        self.source = source
+        self.status = status
+        code = f"HTTP {status}" if status is not None else "no response"
+        super().__init__(f"CMS source '{source}': {what}: {code}: {detail}")
+
+
+class EntryMissing(FormatError):
+    """A CMS source entry does not exist (any more) in the readable state (e.g. not published)."""

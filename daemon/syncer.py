@@ -13,16 +13,23 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import structlog
 
 from daemon.atomic import FileChangedError
 from daemon.backoff import delay_for
 from daemon.checksums import value_hash
-from daemon.cms.feed import CmsError
-from daemon.cms.source import CmsSource, EntryMissing, open_cms_source
 from daemon.config import LoadedConfig
-from daemon.errors import DeletionGuardError, FormatError, GitError, ProviderError, ProviderQuota
+from daemon.errors import (
+    CmsError,
+    DeletionGuardError,
+    EntryMissing,
+    FormatError,
+    GitError,
+    ProviderError,
+    ProviderQuota,
+)
 from daemon.formats import get_format
 from daemon.formats.base import Format
 from daemon.gitcommit import CommitRequest, GitRepo
@@ -36,6 +43,9 @@ from daemon.sources.file_io import FileDocumentIO
 from daemon.sources.files import FileDocument, FileSource
 from daemon.state.store import JobRow, StateStore
 from daemon.writeback import apply_local, merge_result
+
+if TYPE_CHECKING:
+    from daemon.cms.source import CmsSource
 
 log = structlog.get_logger("locsync.sync")
 
@@ -86,11 +96,15 @@ class Syncer:
         self.sources = [FileSource(s, self.root) for s in self.config.sources]
         self.rules = [KeyRules(s.locked_keys, s.ignored_keys, s.preserved_keys) for s in self.config.sources]
         self.formats: list[Format] = [get_format(s.format) for s in self.config.sources]
-        self.cms: dict[int, CmsSource] = {
-            index: open_cms_source(s, loaded.base, self.root)
-            for index, s in enumerate(self.config.sources)
-            if s.cms is not None
-        }
+        self.cms: dict[int, CmsSource] = {}
+        if any(s.cms is not None for s in self.config.sources):
+            from daemon.cms.source import open_cms_source  # the CMS clients only when one is configured
+
+            self.cms = {
+                index: open_cms_source(s, loaded.base, self.root)
+                for index, s in enumerate(self.config.sources)
+                if s.cms is not None
+            }
         self.health = ProviderHealth()
         self._listing: dict[str, int] | None = None
         self._config_digests: dict[int, str] = {}

@@ -23,8 +23,9 @@ from starlette.routing import Route
 
 from daemon.cms.config import CmsConfig
 from daemon.cms.cursor import Cursor
-from daemon.cms.feed import EPOCH, CmsError, FeedItem, HttpFeed
+from daemon.cms.feed import EPOCH, FeedItem, HttpFeed
 from daemon.config import load_config
+from daemon.errors import CmsError
 from daemon.providers.base import GroupRef, JobRef, JobResult, Provider, SubmitRequest, WebhookEvent
 from daemon.secrets import Secret
 from daemon.state.store import StateStore

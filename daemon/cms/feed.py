@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from daemon.cms.config import CmsConfig, HttpFeedConfig
-from daemon.errors import LocsyncError
+from daemon.errors import CmsError
 from daemon.secrets import Secret
 
 if TYPE_CHECKING:  # imported when a CMS source is opened: the syncer imports this module for CmsError
@@ -21,16 +21,6 @@ if TYPE_CHECKING:  # imported when a CMS source is opened: the syncer imports th
 
 EPOCH = "1970-01-01T00:00:00.000Z"
 MAX_PAGES = 10_000
-
-
-class CmsError(LocsyncError):
-    """The CMS answered with an error or could not be reached; the step is retried later."""
-
-    def __init__(self, source: str, what: str, status: int | None, detail: str) -> None:
-        self.source = source
-        self.status = status
-        code = f"HTTP {status}" if status is not None else "no response"
-        super().__init__(f"CMS source '{source}': {what}: {code}: {detail}")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from daemon.cms.cursor import Cursor
 from daemon.cms.feed import FeedItem, HttpFeed
 from daemon.cms.fields import EntryContent, payload, read_fields
 from daemon.config import SourceConfig
-from daemon.errors import FormatError
+from daemon.errors import EntryMissing
 from daemon.formats.base import Leaf
 from daemon.sources.document import Content
 from daemon.state.store import StateStore
@@ -33,10 +33,6 @@ if TYPE_CHECKING:
     from daemon.cms.wagtail import WagtailFeed
 
 PREFIX = "cms:"
-
-
-class EntryMissing(FormatError):
-    """The source entry does not exist (any more) in the readable state (e.g. not published)."""
 
 
 class CmsSource:

@@ -37,7 +37,8 @@ import httpx
 
 from daemon.cms.config import CmsConfig
 from daemon.cms.cursor import parse_timestamp
-from daemon.cms.feed import CmsError, FeedItem
+from daemon.cms.feed import FeedItem
+from daemon.errors import CmsError
 from daemon.secrets import Secret
 
 API = "/api/v3"

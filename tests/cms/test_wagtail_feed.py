@@ -24,10 +24,10 @@ import pytest
 
 from daemon.cms import wagtail as wagtail_module
 from daemon.cms.config import CmsConfig
-from daemon.cms.feed import CmsError
 from daemon.cms.fields import payload, read_fields
 from daemon.cms.wagtail import WagtailFeed
 from daemon.engine.translators.pseudo import pseudo_translate
+from daemon.errors import CmsError
 from daemon.secrets import Secret
 from tests.cms.wagtail_fixture import WagtailInstance, wagtail_session  # noqa: F401 (the fixture)
 
