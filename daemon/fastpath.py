@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 RACY_SECONDS = 1.0
 DEFAULT_STATE = ".locsync/state.db"
-SKIPPED_DIRS = {".git", ".locsync", "node_modules", ".hg", ".svn"}
+SKIPPED_DIRS = {".git"}  # besides the state folder; discovery (Path.glob) skips nothing else
 
 
 def _stat(path: str) -> list[Any]:
@@ -54,13 +54,8 @@ def _stat(path: str) -> list[Any]:
 # --- taking the snapshot (the full path, at the end of a clean sync --once) ---------------
 
 
-def save_snapshot(loaded: LoadedConfig, syncer: Syncer, *, started_at: float) -> bool:
-    """Record the stats that make the next run a no-op; False when this run cannot vouch for them."""
-    if syncer.cms or syncer.open_work() or syncer.store.pending_commits():
-        return False
-    config_stat = loaded.path.stat()
-    if config_stat.st_mtime >= started_at - RACY_SECONDS:
-        return False  # edited while (or just before) we ran: the run may have used other bytes
+def current_stats(loaded: LoadedConfig, syncer: Syncer) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The stat of every source and target file and of every folder under the watched roots."""
     files = []
     for _index, doc in syncer.documents():
         for locale in (doc.source.source_locale, *doc.source.target_locales):
@@ -71,6 +66,26 @@ def save_snapshot(loaded: LoadedConfig, syncer: Syncer, *, started_at: float) ->
         for folder, subdirs, _names in os.walk(root):
             subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRS and Path(folder, d) != state_dir)
             dirs.append(_stat(folder))
+    return files, sorted(dirs)
+
+
+def save_snapshot(
+    loaded: LoadedConfig, syncer: Syncer, *, started_at: float, before: tuple[list[list[Any]], list[list[Any]]]
+) -> bool:
+    """Record the stats that make the next run a no-op; False when this run cannot vouch for them.
+
+    ``before`` is ``current_stats`` taken before the run's scan: the snapshot is kept only when
+    nothing changed since, so a file saved (or created) while the run worked, or written by
+    the run itself, is looked at again by the next run.
+    """
+    if syncer.cms or syncer.open_work() or syncer.store.pending_commits():
+        return False
+    config_stat = loaded.path.stat()
+    if config_stat.st_mtime >= started_at - RACY_SECONDS:
+        return False  # edited while (or just before) we ran: the run may have used other bytes
+    files, dirs = current_stats(loaded, syncer)
+    if (files, dirs) != before:
+        return False
     now = time.time()
     newest = max((entry[3] for entry in files + dirs if entry[1] is not None), default=0)
     if newest / 1e9 >= now - RACY_SECONDS:
@@ -79,7 +94,7 @@ def save_snapshot(loaded: LoadedConfig, syncer: Syncer, *, started_at: float) ->
         "config": str(loaded.path.resolve()),
         "config_sha256": hashlib.sha256(loaded.path.read_bytes()).hexdigest(),
         "files": files,
-        "dirs": sorted(dirs),
+        "dirs": dirs,
     }
     syncer.store.save_noop_snapshot(json.dumps(snapshot, separators=(",", ":")))
     return True

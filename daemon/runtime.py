@@ -672,6 +672,11 @@ async def sync_once(
         syncer = wiring.syncer
         watched = {(job.document, job.version) for job in syncer.store.jobs(states=("open", "received"))}
         watched |= {(sub.document, sub.version) for sub in syncer.store.pending_submissions()}
+        stats_before = None
+        if not allow_deletions and not syncer.cms:
+            from daemon.fastpath import current_stats
+
+            stats_before = current_stats(loaded, syncer)
         report = await syncer.scan(allow_deletions=allow_deletions)
         watched |= set(report.submitted_versions)
         keys_planned = sum(len(lp.send) for plan in report.plans for lp in plan.locales)
@@ -722,8 +727,9 @@ async def sync_once(
             if sub.state == "rejected" and (sub.document, sub.version) in watched
         ]
         errors += rejected
-        if not (errors or failed) and not allow_deletions:
+        if not (errors or failed) and stats_before is not None:
             from daemon.fastpath import save_snapshot
 
-            save_snapshot(loaded, syncer, started_at=started_at)  # the next run may answer without us
+            # the next run may answer without us
+            save_snapshot(loaded, syncer, started_at=started_at, before=stats_before)
         return OnceResult(1 if (errors or failed) else 0, failed, errors)

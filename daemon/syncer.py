@@ -189,7 +189,7 @@ class Syncer:
                 continue  # same files, same state as when a scan last found nothing left to do
             ok = await self._scan_guarded(index, io, report, allow_deletions=allow_deletions, dry_run=dry_run)
             after = self._fingerprint(index, io) if ok and not dry_run else None
-            if after is not None:
+            if after is not None and after == before:  # else a file changed while we read it (or we wrote it)
                 done[doc.id] = after
         self.store.save_scan_fingerprints(done)
         if only is None:
@@ -213,18 +213,29 @@ class Syncer:
             report.errors.append(str(exc))
             log.warning("cms_feed_failed", source=source.name, error=str(exc), hint="retried at the next poll")
             return report
-        for item in items:
+        from daemon.cms.feed import FeedItem
+
+        listed = {item.id for item in items}
+        # entries that failed last time first (an empty updated_at: they do not move the cursor)
+        pending = [FeedItem(entry_id, "") for entry_id in cursor.retry if entry_id not in listed] + items
+        cursor.retry = []
+        for n, item in enumerate(pending):
             doc = source.document(source.prefix + item.id)
             try:
-                await self._scan_guarded(index, doc, report, allow_deletions=allow_deletions, dry_run=dry_run)
+                ok = await self._scan_guarded(index, doc, report, allow_deletions=allow_deletions, dry_run=dry_run)
             except CmsError as exc:
                 report.errors.append(str(exc))
                 log.warning("cms_read_failed", document=doc.id, error=str(exc), hint="retried at the next poll")
+                cursor.retry += [p.id for p in pending[n:] if not p.updated_at]
                 break
-            cursor.handled(item, source.cms.overlap_seconds)
-        if items and not dry_run:
+            if not ok:
+                cursor.retry.append(item.id)
+            if item.updated_at:
+                cursor.handled(item, source.cms.overlap_seconds)
+        if pending and not dry_run:
             source.save_cursor(self.store, cursor)
-        log.info("cms_polled", source=source.name, changed=len(items), cursor=cursor.position)
+        log.info("cms_polled", source=source.name, changed=len(items), retried=len(pending) - len(items),
+                 cursor=cursor.position)
         return report
 
     def _fingerprint(self, index: int, doc: FileDocumentIO) -> str | None:
@@ -276,6 +287,9 @@ class Syncer:
             message = f"{exc.filename or doc.id}: {exc.strerror or exc}"
             report.errors.append(message)
             log.error("target_write_failed", error=message, hint="check permissions and free space")
+        except ValueError as exc:  # a target path that would leave the content root (confined_path)
+            report.errors.append(f"{doc.id}: {exc}")
+            log.error("target_path_refused", error=str(exc), hint="check the include pattern or the CMS mirror")
         except EntryMissing as exc:
             log.info("cms_entry_skipped", reason=exc.detail)
         except FormatError as exc:

@@ -530,3 +530,37 @@ async def test_syncer_poll_moves_the_cursor_only_past_entries_handled_in_full(
     finally:
         await syncer.aclose()
         store.close()
+
+
+async def test_syncer_poll_retries_an_entry_that_failed_without_blocking_the_feed(
+    tmp_path: Path, cms: tuple[StandInCms, str]
+) -> None:
+    """A bad entry (here a list where text is expected) must not stop later entries, and must be
+    looked at again on the next polls (after a config or CMS fix), though the feed no longer lists it."""
+    state, url = cms
+    state.put("en", "a1", title=["not", "text"])
+    state.put("en", "a2", title="Two")
+    (tmp_path / "locsync.yaml").write_text(SYNC_CONFIG.format(url=url))
+    loaded = load_config(tmp_path / "locsync.yaml")
+    store = StateStore(loaded.state_path)
+    syncer = Syncer(loaded, store, NeverCalled(), callback_url=None, git=None)
+    (index,) = syncer.cms
+    try:
+        report = await syncer.poll_cms(index)
+        assert len(report.errors) == 1 and "field 'title'" in report.errors[0]
+        assert [s.document for s in store.pending_submissions()] == ["cms:docs/a2"]  # a2 not blocked
+        cursor = Cursor.loads(store.get_meta("cms_cursor:docs"))
+        assert cursor.retry == ["a1"] and cursor.position == state.entries["en"]["a2"]["updatedAt"]
+
+        report = await syncer.poll_cms(index)  # still broken: reported again, still queued for retry
+        assert len(report.errors) == 1
+        assert Cursor.loads(store.get_meta("cms_cursor:docs")).retry == ["a1"]
+
+        state.entries["en"]["a1"]["title"] = "One"  # fixed without a new updatedAt
+        report = await syncer.poll_cms(index)
+        assert report.errors == []
+        assert [s.document for s in store.pending_submissions()] == ["cms:docs/a2", "cms:docs/a1"]
+        assert Cursor.loads(store.get_meta("cms_cursor:docs")).retry == []
+    finally:
+        await syncer.aclose()
+        store.close()

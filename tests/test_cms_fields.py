@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,17 +154,17 @@ def test_nested_path_into_an_existing_target_starts_from_the_targets_component()
     target_entry = {"title": "Alt", "seo": {"id": 44, "description": "Alt", "keywords": "deutsche Wörter"}}
     snapshot = copy.deepcopy(target_entry)
     _, target = read(target_entry, TEXT)
-    out = payload({"seo/description": "Über uns"}, TEXT, source=source, target=target)
+    out = payload({"title": "Alt", "seo/description": "Über uns"}, TEXT, source=source, target=target)
     # the target's own component id and its untranslated sibling stay; nothing of the source leaks in
-    assert out == {"seo": {"id": 44, "description": "Über uns", "keywords": "deutsche Wörter"}}
+    assert out["seo"] == {"id": 44, "description": "Über uns", "keywords": "deutsche Wörter"}
     assert target_entry == snapshot
 
 
 def test_target_without_the_component_starts_from_the_source_without_ids() -> None:
     _, source = read({"seo": {"id": 3, "description": "About", "keywords": "k"}}, TEXT)
     _, target = read({"title": "Alt", "seo": None}, TEXT)
-    out = payload({"seo/description": "Über"}, TEXT, source=source, target=target)
-    assert out == {"seo": {"description": "Über", "keywords": "k"}}
+    out = payload({"title": "Alt", "seo/description": "Über"}, TEXT, source=source, target=target)
+    assert out["seo"] == {"description": "Über", "keywords": "k"}
 
 
 def test_new_locale_copy_drops_ids_inside_repeatable_components() -> None:
@@ -173,3 +174,31 @@ def test_new_locale_copy_drops_ids_inside_repeatable_components() -> None:
     _, content = read(source_entry, TEXT)
     out = payload({"seo/description": "Über"}, TEXT, source=content, target=None)
     assert out == {"seo": {"description": "Über", "metaSocial": [{"network": "X", "title": "t"}]}}
+
+
+def test_a_field_emptied_in_the_source_is_cleared_in_the_target() -> None:
+    """Otherwise the old translation stays, and is adopted as current when the source has text again."""
+    specs = [CmsField(path="title"), CmsField(path="body", kind="markdown"), CmsField(path="seo.description")]
+    _, source = read({"title": None, "body": None, "seo": {"description": None}}, specs)
+    _, target = read({"title": "Hallo", "body": "Text.\n", "seo": {"id": 4, "description": "Alt"}}, specs)
+    out = payload({}, specs, source=source, target=target)
+    assert out == {"title": None, "body": None, "seo": {"id": 4, "description": None}}
+    _, fresh = read({"title": None}, specs)
+    assert payload({}, specs, source=source, target=fresh) == {}  # nothing to clear where nothing was
+
+
+def test_mirror_names_never_leave_their_folder_or_collide(tmp_path: Path) -> None:
+    from daemon.cms.source import CmsSource
+    from daemon.config import SourceConfig
+
+    config = SourceConfig.model_validate({
+        "name": "docs", "sourceLocale": "en", "targetLocales": ["de"],
+        "cms": {"kind": "http", "baseUrl": "http://127.0.0.1:9", "fields": ["title"], "mirror": "cms/{id}/[locale].json",
+                "http": {"listUrl": "/l", "readUrl": "/r/{id}", "writeUrl": "/w/{id}"}},
+    })
+    source = CmsSource(config, feed=None, root=tmp_path)  # type: ignore[arg-type]
+    names = {entry_id: source.document(source.prefix + entry_id).commit_path("de")
+             for entry_id in ("..", ".", "news/a", "news_a", "news:a", "a%2Fb", "ü")}
+    assert all(name is not None and name.startswith("cms/") and name.endswith("/de.json") for name in names.values())
+    assert len(set(names.values())) == len(names)  # distinct ids, distinct files
+    assert names[".."] == "cms/%2E%2E/de.json"

@@ -23,16 +23,19 @@ class Cursor:
     position: str | None = None
     seen: dict[str, str] = field(default_factory=dict)
     """entry id -> the ``updatedAt`` handled, for entries inside the overlap window."""
+    retry: list[str] = field(default_factory=list)
+    """Entries whose last scan failed (a bad field, a blocked deletion, a write error): the cursor
+    moved past them so the feed is not stuck, and each poll scans them again until one succeeds."""
 
     @classmethod
     def loads(cls, text: str | None) -> Cursor:
         if not text:
             return cls()
         data = json.loads(text)
-        return cls(data.get("position"), dict(data.get("seen", {})))
+        return cls(data.get("position"), dict(data.get("seen", {})), list(data.get("retry", [])))
 
     def dumps(self) -> str:
-        return json.dumps({"position": self.position, "seen": self.seen}, sort_keys=True)
+        return json.dumps({"position": self.position, "seen": self.seen, "retry": self.retry}, sort_keys=True)
 
     def since(self, overlap_seconds: float) -> str | None:
         """What to ask the feed for: the position minus the overlap (None: from the beginning)."""

@@ -77,14 +77,19 @@ def payload(
     out: dict[str, Any] = {}
     for spec in specs:
         key = field_key(spec)
+        # a field the target has but the values no longer do was emptied in the source: clear it,
+        # or the old translation would stay and be adopted as current when the source returns
+        had = target is not None and json_path(target.entry, spec.path) is not None
         value: Any
         if spec.kind == "text":
-            if key not in values:
+            if key not in values and not had:
                 continue
-            value = values[key]
+            value = values.get(key)
         elif spec.kind == "blocks":
             structure = json_path(source.entry, spec.path)
             if not isinstance(structure, list):
+                if had:
+                    _put(out, spec.path, None, source=source, target=target)
                 continue
             texts = {k: str(v) for k, v in values.items() if k.startswith(key + "/")}
             try:
@@ -96,22 +101,29 @@ def payload(
             inner = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
             skeleton = source.markdown.get(spec.path)
             if skeleton is None:
+                if had:
+                    _put(out, spec.path, None, source=source, target=target)
                 continue
             before = target.markdown.get(spec.path) if target is not None else None
             value = get_format("markdown").render(inner, source=skeleton, target=before).decode("utf-8")
-        parts = spec.path.split(".")
-        if len(parts) == 1:
-            out[parts[0]] = value
-            continue
-        top = parts[0]
-        if top not in out:
-            base = json_path(target.entry, top) if target is not None else None
-            out[top] = copy.deepcopy(base) if isinstance(base, dict) else _without_ids(json_path(source.entry, top))
-        holder = out[top]
-        for part in parts[1:-1]:
-            holder = holder.setdefault(part, {})
-        holder[parts[-1]] = value
+        _put(out, spec.path, value, source=source, target=target)
     return out
+
+
+def _put(out: dict[str, Any], path: str, value: Any, *, source: EntryContent, target: EntryContent | None) -> None:
+    """Set ``path`` in the payload; a nested path starts from the whole top-level value."""
+    parts = path.split(".")
+    if len(parts) == 1:
+        out[parts[0]] = value
+        return
+    top = parts[0]
+    if top not in out:
+        base = json_path(target.entry, top) if target is not None else None
+        out[top] = copy.deepcopy(base) if isinstance(base, dict) else _without_ids(json_path(source.entry, top))
+    holder = out[top]
+    for part in parts[1:-1]:
+        holder = holder.setdefault(part, {})
+    holder[parts[-1]] = value
 
 
 def _without_ids(value: Any) -> dict[str, Any]:

@@ -14,10 +14,10 @@ when a translation is written, the scan finds the same checksums and sends nothi
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from daemon.atomic import FileChangedError, atomic_write, confined_path
 from daemon.cms.cursor import Cursor
@@ -96,7 +96,10 @@ class CmsDocumentIO:
         return confined_path(self.source.root, self._mirror_name(mirror, locale)).relative_to(self.source.root).as_posix()
 
     def _mirror_name(self, pattern: str, locale: str) -> str:
-        safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", self.entry_id)  # an id never picks the folder
+        # percent-encoded: an id never picks the folder, and two ids never share a file
+        safe_id = quote(self.entry_id, safe="")
+        if safe_id in (".", ".."):
+            safe_id = safe_id.replace(".", "%2E")
         return pattern.replace("[locale]", locale).replace("{id}", safe_id)
 
     def _write_mirror(self, locale: str, values: dict[str, Leaf], source: Content) -> None:
