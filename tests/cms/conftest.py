@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,7 @@ from tests.cms.strapi_fixture import (
     running_strapi,
     tail,
 )
+from tests.e2e.harness import EngineProcess
 
 _problem = pytest.StashKey[str | None]()
 STRAPI_FIXTURES = {"strapi", "strapi_instance"}
@@ -117,3 +119,11 @@ def strapi_instance(
 def strapi(strapi_instance: StrapiInstance) -> StrapiEndpoint:
     """``(base_url, api_token)`` of the session's Strapi: what the daemon is configured with."""
     return strapi_instance.endpoint
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[EngineProcess]:
+    """The reference engine as its own process (its counters prove the job groups), for the daemon tests."""
+    process = EngineProcess(tmp_path / "engine")
+    yield process
+    process.stop()

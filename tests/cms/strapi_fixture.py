@@ -14,18 +14,15 @@ skip. :class:`StrapiStartFailed` means Strapi is installed but broken: callers f
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from tests.helpers import free_port
+from tests.cms.cms_process import install_only, log_tail, running_start_script
+from tests.cms.cms_process import tail as tail  # re-exported: conftest.py and scripts use it from here
 
 STRAPI_DIR = Path(__file__).resolve().parent / "strapi"
 START = STRAPI_DIR / "start.sh"
@@ -72,14 +69,7 @@ class StrapiInstance:
         return StrapiEndpoint(self.url, self.api_token)
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return tail(self.log.read_text(errors="replace"), lines)
-        except OSError as exc:
-            return f"(no log: {exc})"
-
-
-def tail(text: str, lines: int = 30) -> str:
-    return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log, lines)
 
 
 def machine_problem() -> str | None:
@@ -101,72 +91,23 @@ def ensure_installed() -> str | None:
     """Run ``start.sh --install-only`` (well under a second when installed); why it failed, or None."""
     if not is_installed() and os.environ.get("LOCSYNC_STRAPI_INSTALL") == "never":
         return f"Strapi's Node dependencies are not installed in {STRAPI_DIR} and LOCSYNC_STRAPI_INSTALL=never"
-    try:
-        done = subprocess.run(
-            ["bash", str(START), "--install-only"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        output = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-        return f"Strapi install timed out after {INSTALL_TIMEOUT}s:\n{tail(output)}"
-    if done.returncode != 0:
-        return f"Strapi install failed (start.sh exit {done.returncode}):\n{tail(done.stderr)}"
-    return None
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop start.sh (which stops Strapi), then anything left in the process group it leads."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_TIMEOUT)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # the group start_new_session made for start.sh
-    if proc.poll() is None:
-        proc.wait(timeout=STOP_TIMEOUT)
+    return install_only(START, "Strapi", INSTALL_TIMEOUT)
 
 
 @contextlib.contextmanager
 def running_strapi(state: Path, *, port: int | None = None) -> Iterator[StrapiInstance]:
     """Start Strapi on ``port`` (a free one by default) with a fresh database under ``state``."""
-    state.mkdir(parents=True, exist_ok=True)
-    info = state / "info.json"
-    console = state / "start.log"
-    started = time.monotonic()
-    command = [
-        "bash",
-        str(START),
-        "--port",
-        str(port or free_port()),
-        "--state-dir",
-        str(state / "data"),
-        "--info",
-        str(info),
-        "--watch-pid",  # Strapi stops by itself if this process is killed before it can stop it
-        str(os.getpid()),
-    ]
-    with console.open("wb") as out:
-        proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        while not info.exists():
-            code = proc.poll()
-            if code is not None:
-                output = tail(console.read_text(errors="replace"), 60)
-                if code in (EXIT_NO_NODE, EXIT_INSTALL_FAILED):
-                    raise StrapiUnavailable(f"start.sh exit {code}:\n{output}")
-                raise StrapiStartFailed(f"Strapi failed to start (start.sh exit {code}):\n{output}")
-            if time.monotonic() - started > START_TIMEOUT:
-                raise StrapiStartFailed(
-                    f"Strapi not ready within {START_TIMEOUT}s:\n{tail(console.read_text(errors='replace'), 60)}"
-                )
-            time.sleep(0.1)
-        data: dict[str, Any] = json.loads(info.read_text())
+    with running_start_script(
+        START,
+        state,
+        name="Strapi",
+        port=port,
+        start_timeout=START_TIMEOUT,
+        stop_timeout=STOP_TIMEOUT,
+        unavailable_codes=(EXIT_NO_NODE, EXIT_INSTALL_FAILED),
+        unavailable=StrapiUnavailable,
+        start_failed=StrapiStartFailed,
+    ) as data:
         yield StrapiInstance(
             url=data["url"],
             api_token=data["apiToken"],
@@ -178,5 +119,3 @@ def running_strapi(state: Path, *, port: int | None = None) -> Iterator[StrapiIn
             pid=int(data["pid"]),
             log=Path(data["log"]),
         )
-    finally:
-        _stop(proc)

@@ -23,9 +23,10 @@ import httpx
 import pytest
 
 from daemon.engine.translators.pseudo import pseudo_translate
+from tests.cms.cms_daemon import CmsDaemon
 from tests.cms.strapi_fixture import StrapiInstance
-from tests.e2e.harness import EngineProcess, LocsyncProcess
-from tests.helpers import free_port, wait_until
+from tests.e2e.harness import EngineProcess
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.strapi]
 
@@ -69,52 +70,21 @@ def cms(strapi_instance: StrapiInstance) -> Iterator[Cms]:
     client.api.close()
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[EngineProcess]:
-    process = EngineProcess(tmp_path / "engine")
-    yield process
-    process.stop()
-
-
-class Daemon:
+class Daemon(CmsDaemon):
     """A content folder whose only source is the Strapi collection, and ``locsync run`` on it."""
 
     def __init__(self, root: Path, strapi: StrapiInstance, engine: EngineProcess, **cms: Any) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.name = f"articles-{time.time_ns()}"
-        self.slugs = f"{self.name}-"  # the daemon sees only this test's articles (cms.query)
-        config = {
-            "sources": [{
-                "name": self.name,
-                "sourceLocale": "en",
-                "targetLocales": ["de", "fr"],
-                "cms": {
-                    "kind": "strapi", "baseUrl": strapi.url, "collection": "articles",
-                    "fields": ["title", {"path": "body", "kind": "markdown"}],
-                    "apiTokenEnv": "STRAPI_TOKEN", "webhookSecretEnv": "STRAPI_HOOK_SECRET",
-                    "pollSeconds": 30, "query": {"filters[slug][$startsWith]": self.slugs}, **cms,
-                },
-            }],
-            "provider": engine.lingo_provider(),
-            "server": {"port": self.port, "publicUrl": f"http://127.0.0.1:{self.port}"},
-            "git": {"enabled": False},
-            "sync": {"pollingModeSeconds": 0.5},
+        name = f"articles-{time.time_ns()}"
+        self.slugs = f"{name}-"  # the daemon sees only this test's articles (cms.query)
+        block = {
+            "kind": "strapi", "baseUrl": strapi.url, "collection": "articles",
+            "fields": ["title", {"path": "body", "kind": "markdown"}],
+            "apiTokenEnv": "STRAPI_TOKEN", "webhookSecretEnv": "STRAPI_HOOK_SECRET",
+            "pollSeconds": 30, "query": {"filters[slug][$startsWith]": self.slugs}, **cms,
         }
-        self.config_path = root / "locsync.yaml"
-        self.config_path.write_text(json.dumps(config, indent=2))
-        from tests.e2e.harness import ENGINE_KEY, WEBHOOK_SECRET
-
-        self.env = {**os.environ, "STRAPI_TOKEN": strapi.api_token, "STRAPI_HOOK_SECRET": HOOK_SECRET,
-                    "LOCSYNC_WEBHOOK_SECRET": WEBHOOK_SECRET, "LINGO_API_KEY": ENGINE_KEY}
+        super().__init__(root, engine, name, block,
+                         {"STRAPI_TOKEN": strapi.api_token, "STRAPI_HOOK_SECRET": HOOK_SECRET})
         self.hook_url = f"http://127.0.0.1:{self.port}/webhooks/cms/{self.name}"
-
-    def run(self) -> LocsyncProcess:
-        process = LocsyncProcess(["run", "-c", str(self.config_path)],
-                                 self.root / f"locsync-{time.monotonic_ns()}.log", self.env, self.root)
-        process.wait_event("daemon_ready", timeout=60)
-        return process
 
 
 def register_hook(strapi: StrapiInstance, url: str) -> int:

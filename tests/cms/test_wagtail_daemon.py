@@ -11,8 +11,6 @@ Skipped until ``kind: wagtail`` exists in ``daemon.cms.config`` and ``open_cms_s
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +20,10 @@ import httpx
 import pytest
 
 from daemon.engine.translators.pseudo import pseudo_translate
+from tests.cms.cms_daemon import CmsDaemon
 from tests.cms.wagtail_fixture import WagtailInstance, wagtail_session  # noqa: F401 (the fixture)
-from tests.e2e.harness import EngineProcess, LocsyncProcess
-from tests.helpers import free_port, wait_until
+from tests.e2e.harness import EngineProcess
+from tests.helpers import wait_until
 
 API = "/api/v3"
 PAGE_TYPE = "home.ArticlePage"
@@ -66,52 +65,19 @@ def cms(wagtail: WagtailInstance) -> Iterator[Cms]:
     client.api.close()
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[EngineProcess]:
-    process = EngineProcess(tmp_path / "engine")
-    yield process
-    process.stop()
-
-
-class Daemon:
+class Daemon(CmsDaemon):
     """A content folder whose only source is the Wagtail page type, and ``locsync run`` on it."""
 
     def __init__(self, root: Path, wagtail: WagtailInstance, engine: EngineProcess, folder: int, **cms: Any) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.name = f"pages-{time.time_ns()}"
-        config = {
-            "sources": [{
-                "name": self.name,
-                "sourceLocale": "en",
-                "targetLocales": ["de", "fr"],
-                "cms": {
-                    "kind": "wagtail", "baseUrl": wagtail.url, "pageType": PAGE_TYPE,
-                    "fields": ["title", "intro", {"path": "body", "kind": "markdown"}],
-                    "apiTokenEnv": "WAGTAIL_TOKEN",
-                    "pollSeconds": 0.5,
-                    "query": {"child_of": str(folder)},  # only this test's pages
-                    **cms,
-                },
-            }],
-            "provider": engine.lingo_provider(),
-            "server": {"port": self.port, "publicUrl": f"http://127.0.0.1:{self.port}"},
-            "git": {"enabled": False},
-            "sync": {"pollingModeSeconds": 0.5},
+        block = {
+            "kind": "wagtail", "baseUrl": wagtail.url, "pageType": PAGE_TYPE,
+            "fields": ["title", "intro", {"path": "body", "kind": "markdown"}],
+            "apiTokenEnv": "WAGTAIL_TOKEN",
+            "pollSeconds": 0.5,
+            "query": {"child_of": str(folder)},  # only this test's pages
+            **cms,
         }
-        self.config_path = root / "locsync.yaml"
-        self.config_path.write_text(json.dumps(config, indent=2))
-        from tests.e2e.harness import ENGINE_KEY, WEBHOOK_SECRET
-
-        self.env = {**os.environ, "WAGTAIL_TOKEN": wagtail.token,
-                    "LOCSYNC_WEBHOOK_SECRET": WEBHOOK_SECRET, "LINGO_API_KEY": ENGINE_KEY}
-
-    def run(self) -> LocsyncProcess:
-        process = LocsyncProcess(["run", "-c", str(self.config_path)],
-                                 self.root / f"locsync-{time.monotonic_ns()}.log", self.env, self.root)
-        process.wait_event("daemon_ready", timeout=60)
-        return process
+        super().__init__(root, engine, f"pages-{time.time_ns()}", block, {"WAGTAIL_TOKEN": wagtail.token})
 
 
 def translated(cms: Cms, page: str, locale: str, title: str) -> bool:

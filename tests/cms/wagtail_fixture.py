@@ -15,12 +15,8 @@ not come up: callers fail.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import free_port
+from tests.cms.cms_process import install_only, log_tail, running_start_script, tail
 
 WAGTAIL_DIR = Path(__file__).resolve().parent / "wagtail"
 START = WAGTAIL_DIR / "start.sh"
@@ -62,14 +58,7 @@ class WagtailInstance:
     log: Path
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return tail(self.log.read_text(errors="replace"), lines)
-        except OSError as exc:
-            return f"(no log: {exc})"
-
-
-def tail(text: str, lines: int = 30) -> str:
-    return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log, lines)
 
 
 def machine_problem() -> str | None:
@@ -84,67 +73,21 @@ def machine_problem() -> str | None:
 
 def ensure_installed() -> str | None:
     """Run ``start.sh --install-only`` (well under a second when installed); why it failed, or None."""
-    try:
-        done = subprocess.run(
-            ["bash", str(START), "--install-only"],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        output = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-        return f"Wagtail install timed out after {INSTALL_TIMEOUT}s:\n{tail(output)}"
-    if done.returncode != 0:
-        return f"Wagtail install failed (start.sh exit {done.returncode}):\n{tail(done.stderr)}"
-    return None
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop start.sh (which stops Wagtail), then anything left in the process group it leads."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_TIMEOUT)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # the group start_new_session made for start.sh
-    if proc.poll() is None:
-        proc.wait(timeout=STOP_TIMEOUT)
+    return install_only(START, "Wagtail", INSTALL_TIMEOUT)
 
 
 @contextlib.contextmanager
 def running_wagtail(state: Path, *, port: int | None = None) -> Iterator[WagtailInstance]:
     """Start Wagtail on ``port`` (a free one by default) with a fresh database under ``state``."""
-    state.mkdir(parents=True, exist_ok=True)
-    info = state / "info.json"
-    console = state / "start.log"
-    started = time.monotonic()
-    command = [
-        "bash", str(START), "--port", str(port or free_port()), "--state-dir", str(state / "data"),
-        "--info", str(info),
-        "--watch-pid", str(os.getpid()),  # Wagtail stops by itself if this process dies first
-    ]
-    with console.open("wb") as out:
-        proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        while not info.exists():
-            code = proc.poll()
-            if code is not None:
-                output = tail(console.read_text(errors="replace"), 60)
-                if code in (EXIT_NO_PYTHON, EXIT_INSTALL_FAILED):
-                    raise WagtailUnavailable(f"start.sh exit {code}:\n{output}")
-                raise WagtailStartFailed(f"Wagtail failed to start (start.sh exit {code}):\n{output}")
-            if time.monotonic() - started > START_TIMEOUT:
-                raise WagtailStartFailed(
-                    f"Wagtail not ready within {START_TIMEOUT}s:\n{tail(console.read_text(errors='replace'), 60)}"
-                )
-            time.sleep(0.1)
-        data: dict[str, Any] = json.loads(info.read_text())
+    with running_start_script(
+        START, state, name="Wagtail", port=port, start_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT,
+        unavailable_codes=(EXIT_NO_PYTHON, EXIT_INSTALL_FAILED),
+        unavailable=WagtailUnavailable, start_failed=WagtailStartFailed,
+    ) as data:
         yield WagtailInstance(
             url=data["url"], token=data["token"], password=data["password"], locales=tuple(data["locales"]),
             parent_id=int(data["parentId"]), pid=int(data["pid"]), log=Path(data["log"]),
         )
-    finally:
-        _stop(proc)
 
 
 # --- pytest ------------------------------------------------------------------------------------
