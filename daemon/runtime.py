@@ -684,12 +684,13 @@ async def sync_once(
         def tell() -> None:
             if progress is None:
                 return
-            subs = [s for s in syncer.store.submissions() if (s.document, s.version) in watched]
-            jobs = [j for j in syncer.store.jobs() if (j.document, j.version) in watched]
+            all_subs, all_jobs = syncer.store.states()
+            subs = [state for doc, version, state in all_subs if (doc, version) in watched]
+            jobs = [state for doc, version, state in all_jobs if (doc, version) in watched]
             progress(SyncProgress(
                 documents=len(report.plans), keys_planned=keys_planned, groups_queued=len(subs),
-                groups_submitted=sum(s.state == "submitted" for s in subs), jobs_total=len(jobs),
-                jobs_done=sum(j.state in ("applied", "failed") for j in jobs),
+                groups_submitted=sum(state == "submitted" for state in subs), jobs_total=len(jobs),
+                jobs_done=sum(state in ("applied", "failed") for state in jobs),
             ))
 
         tell()

@@ -530,3 +530,10 @@ class StateStore:
             (len(prefix), prefix, len(prefix), prefix),
         ).fetchall()
         return [str(row[0]) for row in rows]
+
+    def states(self) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
+        """(document, version, state) of every submission and every job, without their bodies:
+        ``sync --once`` shows progress after each pass, and the bodies are the bulk of the rows."""
+        subs = self.conn.execute("SELECT document, version, state FROM submissions").fetchall()
+        jobs = self.conn.execute("SELECT document, version, state FROM jobs").fetchall()
+        return [(str(d), int(v), str(st)) for d, v, st in subs], [(str(d), int(v), str(st)) for d, v, st in jobs]
