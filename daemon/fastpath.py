@@ -129,8 +129,10 @@ def _config_from_argv(argv: list[str]) -> str | None:
 
 
 def _state_path(config_path: Path, text: str) -> Path:
-    """Where the config puts the state database, read without a YAML parser (a guess; see above)."""
-    root, state = ".", DEFAULT_STATE
+    """Where the config puts the state database, read without a YAML parser (a guess; see above).
+
+    The state path is relative to the config file (not to ``root``)."""
+    state = DEFAULT_STATE
     try:
         data = json.loads(text)  # JSON is YAML: configs written by tools
     except ValueError:
@@ -141,7 +143,6 @@ def _state_path(config_path: Path, text: str) -> Path:
         match = re.search(r"^state:\s*\n[ \t]+path:[ \t]*['\"]?([^'\"\n#]+?)['\"]?[ \t]*(?:#.*)?$", text, re.M)
         if match:
             state = match.group(1)
-    del root  # the state path is relative to the config file, not to root
     return (config_path.parent / state).resolve()
 
 

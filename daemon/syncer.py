@@ -108,7 +108,6 @@ class Syncer:
         self.health = ProviderHealth()
         self._listing: dict[str, int] | None = None
         self._config_digests: dict[int, str] = {}
-        self._sources_this_pass: dict[str, Content] = {}
 
     async def aclose(self) -> None:
         for source in self.cms.values():
@@ -149,7 +148,7 @@ class Syncer:
                 return index, self._document(index, document_id)
         return None
 
-    def io(self, index: int, doc: FileDocument) -> DocumentIO:
+    def io(self, index: int, doc: FileDocument) -> FileDocumentIO:
         return FileDocumentIO(doc, self.formats[index])
 
     def find_io(self, document_id: str) -> tuple[int, DocumentIO] | None:
@@ -183,7 +182,7 @@ class Syncer:
         for index, doc in self.documents():
             if only is not None and (index, doc.id) not in only:
                 continue
-            io = FileDocumentIO(doc, self.formats[index])
+            io = self.io(index, doc)
             before = self._fingerprint(index, io)
             if before is not None and known.get(doc.id) == before:
                 continue  # same files, same state as when a scan last found nothing left to do
@@ -512,13 +511,13 @@ class Syncer:
 
     async def apply_received(self) -> int:
         applied = 0
-        self._sources_this_pass = {}
+        sources: dict[str, Content] = {}  # one read of the source per document and pass
         for job in self.store.jobs(states=("received",)):
             with structlog.contextvars.bound_contextvars(
                 document=job.document, locale=job.locale, group_id=job.group_id, job_id=job.job_id
             ):
                 try:
-                    if await self._apply_with_retry(job):
+                    if await self._apply_with_retry(job, sources):
                         applied += 1
                 except EntryMissing as exc:
                     log.warning("result_for_missing_entry", reason=exc.detail, hint="the entry is gone or unpublished")
@@ -530,19 +529,18 @@ class Syncer:
                 except OSError as exc:
                     log.error("target_write_failed", error=f"{exc.filename or ''}: {exc.strerror or exc}",
                               hint="check permissions and free space; the result is kept and retried")
-        self._sources_this_pass = {}
         return applied
 
-    async def _apply_with_retry(self, job: JobRow, attempts: int = 5) -> bool:
+    async def _apply_with_retry(self, job: JobRow, sources: dict[str, Content], attempts: int = 5) -> bool:
         """Apply, re-reading the target if someone saved it while we merged (their edit wins)."""
         for _attempt in range(attempts - 1):
             try:
-                return await self._apply(job)
+                return await self._apply(job, sources)
             except FileChangedError as exc:
                 log.info("target_changed_during_write", path=str(exc.path), retrying=True)
-        return await self._apply(job)
+        return await self._apply(job, sources)
 
-    async def _apply(self, job: JobRow) -> bool:
+    async def _apply(self, job: JobRow, sources: dict[str, Content]) -> bool:
         found = self.find_io(job.document)
         if found is None or job.locale not in found[1].target_locales:
             log.warning("result_for_unknown_target", hint="the document or locale is no longer configured")
@@ -550,9 +548,9 @@ class Syncer:
             return False
         index, doc = found
         # one read of the source per document and pass: its locales' results usually arrive together
-        source = self._sources_this_pass.get(doc.id)
+        source = sources.get(doc.id)
         if source is None:
-            source = self._sources_this_pass[doc.id] = await doc.read_source()
+            source = sources[doc.id] = await doc.read_source()
         target = await doc.read_target(job.locale)
         localized = expand_for(source.entries, job.locale)
         checksums = {key: value_hash(value) for key, value in localized.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -434,18 +435,28 @@ git:
 """
 
 
-async def test_syncer_poll_queues_changed_fields_and_saves_the_cursor(
-    tmp_path: Path, cms: tuple[StandInCms, str]
-) -> None:
-    state, url = cms
-    state.put("en", "a1", title="Hello", seo={"id": 4, "description": "About us"}, body="not translated")
+@asynccontextmanager
+async def polling_syncer(tmp_path: Path, url: str) -> AsyncIterator[tuple[Syncer, StateStore, int]]:
+    """A Syncer over the stand-in CMS (``SYNC_CONFIG``) with its state file; the CMS source's index."""
     (tmp_path / "locsync.yaml").write_text(SYNC_CONFIG.format(url=url))
     loaded = load_config(tmp_path / "locsync.yaml")
     store = StateStore(loaded.state_path)
     syncer = Syncer(loaded, store, NeverCalled(), callback_url=None, git=None)
     (index,) = syncer.cms
-    cursor_key = "cms_cursor:docs"
     try:
+        yield syncer, store, index
+    finally:
+        await syncer.aclose()
+        store.close()
+
+
+async def test_syncer_poll_queues_changed_fields_and_saves_the_cursor(
+    tmp_path: Path, cms: tuple[StandInCms, str]
+) -> None:
+    state, url = cms
+    state.put("en", "a1", title="Hello", seo={"id": 4, "description": "About us"}, body="not translated")
+    cursor_key = "cms_cursor:docs"
+    async with polling_syncer(tmp_path, url) as (syncer, store, index):
         report = await syncer.poll_cms(index)
         assert report.errors == []
         (sub,) = store.pending_submissions()
@@ -475,20 +486,12 @@ async def test_syncer_poll_queues_changed_fields_and_saves_the_cursor(
         assert second.request["data"] == {"seo/description": "About us, now longer"}
         assert Cursor.loads(store.get_meta(cursor_key)).position == state.entries["en"]["a1"]["updatedAt"]
         assert not any(r.method != "GET" for r in state.requests)  # a poll never writes to the CMS
-    finally:
-        await syncer.aclose()
-        store.close()
 
 
 async def test_syncer_poll_keeps_the_cursor_when_the_feed_fails(tmp_path: Path, cms: tuple[StandInCms, str]) -> None:
     state, url = cms
     state.put("en", "a1", title="Hello")
-    (tmp_path / "locsync.yaml").write_text(SYNC_CONFIG.format(url=url))
-    loaded = load_config(tmp_path / "locsync.yaml")
-    store = StateStore(loaded.state_path)
-    syncer = Syncer(loaded, store, NeverCalled(), callback_url=None, git=None)
-    (index,) = syncer.cms
-    try:
+    async with polling_syncer(tmp_path, url) as (syncer, store, index):
         state.fail = JSONResponse({"error": "down"}, 503)
         report = await syncer.poll_cms(index)
         assert len(report.errors) == 1 and "CMS source 'docs'" in report.errors[0]
@@ -496,9 +499,6 @@ async def test_syncer_poll_keeps_the_cursor_when_the_feed_fails(tmp_path: Path, 
         state.fail = None
         await syncer.poll_cms(index)
         assert len(store.pending_submissions()) == 1
-    finally:
-        await syncer.aclose()
-        store.close()
 
 
 async def test_syncer_poll_moves_the_cursor_only_past_entries_handled_in_full(
@@ -509,12 +509,7 @@ async def test_syncer_poll_moves_the_cursor_only_past_entries_handled_in_full(
     state.put("en", "a2", title="Two")
     state.put("en", "a3", title="Three")
     state.broken.add("a2")
-    (tmp_path / "locsync.yaml").write_text(SYNC_CONFIG.format(url=url))
-    loaded = load_config(tmp_path / "locsync.yaml")
-    store = StateStore(loaded.state_path)
-    syncer = Syncer(loaded, store, NeverCalled(), callback_url=None, git=None)
-    (index,) = syncer.cms
-    try:
+    async with polling_syncer(tmp_path, url) as (syncer, store, index):
         report = await syncer.poll_cms(index)
         assert len(report.errors) == 1 and "read a2 (en): HTTP 500" in report.errors[0]
         assert [s.document for s in store.pending_submissions()] == ["cms:docs/a1"]  # a3 waits behind a2
@@ -527,9 +522,6 @@ async def test_syncer_poll_moves_the_cursor_only_past_entries_handled_in_full(
         assert [s.document for s in store.pending_submissions()] == ["cms:docs/a1", "cms:docs/a2", "cms:docs/a3"]
         cursor = Cursor.loads(store.get_meta("cms_cursor:docs"))
         assert cursor.position == state.entries["en"]["a3"]["updatedAt"]
-    finally:
-        await syncer.aclose()
-        store.close()
 
 
 async def test_syncer_poll_retries_an_entry_that_failed_without_blocking_the_feed(
@@ -540,12 +532,7 @@ async def test_syncer_poll_retries_an_entry_that_failed_without_blocking_the_fee
     state, url = cms
     state.put("en", "a1", title=["not", "text"])
     state.put("en", "a2", title="Two")
-    (tmp_path / "locsync.yaml").write_text(SYNC_CONFIG.format(url=url))
-    loaded = load_config(tmp_path / "locsync.yaml")
-    store = StateStore(loaded.state_path)
-    syncer = Syncer(loaded, store, NeverCalled(), callback_url=None, git=None)
-    (index,) = syncer.cms
-    try:
+    async with polling_syncer(tmp_path, url) as (syncer, store, index):
         report = await syncer.poll_cms(index)
         assert len(report.errors) == 1 and "field 'title'" in report.errors[0]
         assert [s.document for s in store.pending_submissions()] == ["cms:docs/a2"]  # a2 not blocked
@@ -561,6 +548,3 @@ async def test_syncer_poll_retries_an_entry_that_failed_without_blocking_the_fee
         assert report.errors == []
         assert [s.document for s in store.pending_submissions()] == ["cms:docs/a2", "cms:docs/a1"]
         assert Cursor.loads(store.get_meta("cms_cursor:docs")).retry == []
-    finally:
-        await syncer.aclose()
-        store.close()

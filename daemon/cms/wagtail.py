@@ -171,10 +171,9 @@ class WagtailFeed:
             self._published_order = True
         return out
 
-    async def _stamps(self, entry_id: str) -> dict[str, tuple[datetime, str]] | None:
-        """The page's timestamps that the detail exposes (the list answer carries none)."""
-        what = f"read the timestamps of page {entry_id}"
-        response = await self._request(what, "GET", f"{API}/pages/{entry_id}/")
+    async def _get_object(self, what: str, url: str) -> dict[str, Any] | None:
+        """A page's JSON object; None on 404."""
+        response = await self._request(what, "GET", url)
         if response.status_code == 404:
             return None
         if response.status_code != 200:
@@ -182,6 +181,14 @@ class WagtailFeed:
         entry = await self._json(what, response)
         if not isinstance(entry, dict):
             raise CmsError(self.source, what, 200, "expected an object")
+        return entry
+
+    async def _stamps(self, entry_id: str) -> dict[str, tuple[datetime, str]] | None:
+        """The page's timestamps that the detail exposes (the list answer carries none)."""
+        what = f"read the timestamps of page {entry_id}"
+        entry = await self._get_object(what, f"{API}/pages/{entry_id}/")
+        if entry is None:
+            return None
         out: dict[str, tuple[datetime, str]] = {}
         for name in (REVISION, PUBLISHED):
             value = entry.get(name)
@@ -212,14 +219,9 @@ class WagtailFeed:
             version = "live" if self.cms.read_status == "published" else "draft"
         what = f"read page {page_id} ({locale}, {version})"
         query = urlencode({"version": version, **self._format()})
-        response = await self._request(what, "GET", f"{API}/pages/{page_id}/?{query}")
-        if response.status_code == 404:
+        entry = await self._get_object(what, f"{API}/pages/{page_id}/?{query}")
+        if entry is None:
             return None
-        if response.status_code != 200:
-            raise self._fail(what, response)
-        entry = await self._json(what, response)
-        if not isinstance(entry, dict):
-            raise CmsError(self.source, what, 200, "expected an object")
         if version == "live" and not _live(entry):
             return None
         return {key: _strip_block_keys(value) for key, value in entry.items()}
