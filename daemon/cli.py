@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 work failed (a locale failed, a file was malformed, git
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import shutil
 import subprocess
@@ -107,6 +108,9 @@ def _report_once(loaded: LoadedConfig, *, allow_deletions: bool, timeout: float)
     from daemon.runtime import sync_once
 
     progress = TerminalProgress(sys.stderr)
+    # The modules and the config live until exit: keep the collector from walking them again
+    # and again while the sync allocates (~40 ms of a one-key sync otherwise).
+    gc.freeze()
     try:
         result = asyncio.run(sync_once(loaded, allow_deletions=allow_deletions, timeout=timeout, progress=progress))
     finally:

@@ -264,8 +264,11 @@ async def wired(
         current = Wiring(store, provider, syncer, http, base_url, polling, metrics, readiness, callback_url, git_root, receivers)
         yield current
     finally:
-        await http.stop()
+        # the engine first (no more deliveries), then our client's keep-alive connections, so
+        # that uvicorn finds none left to wait for (it polls for them every 0.1 s)
+        await http.stop_engine()
         await provider.aclose()
+        await http.stop()
         await (current.syncer if current is not None else syncer).aclose()
         store.close()
         sock.close()
@@ -668,7 +671,8 @@ async def sync_once(
 ) -> OnceResult:
     """``locsync sync --once``: scan, submit, wait for every result, write, commit."""
     started_at = time.time()
-    async with wired(loaded, lazy=True) as wiring:
+    events = Events()
+    async with wired(loaded, lazy=True, events=events) as wiring:
         syncer = wiring.syncer
         watched = {(job.document, job.version) for job in syncer.store.jobs(states=("open", "received"))}
         watched |= {(sub.document, sub.version) for sub in syncer.store.pending_submissions()}
@@ -711,7 +715,8 @@ async def sync_once(
             if time.monotonic() > deadline:
                 errors.append(f"timed out after {timeout:.0f}s with {syncer.open_work()} results outstanding")
                 break
-            await asyncio.sleep(min(wait or delay, 5.0))
+            # a webhook wakes us at once; without one (polling, or a lost delivery) we look again
+            await _wait(events.inbox, min(wait or delay, 5.0))
             delay = min(delay * 1.5, 1.0)
         try:
             await syncer.commit_pending()

@@ -81,9 +81,12 @@ class HttpSide:
                 self._on_started()
                 self._on_started = None
 
-    async def stop(self) -> None:
-        if self.engine is not None:
+    async def stop_engine(self) -> None:
+        if self.engine is not None and self.engine.running:
             await self.engine.stop()
+
+    async def stop(self) -> None:
+        await self.stop_engine()
         if self.server is not None:
             self.server.should_exit = True
         if self.task is not None:

@@ -247,7 +247,7 @@ class Syncer:
         now = time.time()
         for locale in (doc.source_locale, *doc.target_locales):
             try:
-                st = os.stat(doc.path(locale))
+                st = os.stat(doc.doc.lexical_path(locale))
             except FileNotFoundError:
                 parts.append("-")
                 continue

@@ -77,7 +77,7 @@ class Deliverer:
         self._rng = rng
         self._wake = asyncio.Event()
         self._inflight: dict[str, asyncio.Task[None]] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[bool, httpx.AsyncClient] = {}  # by "is https"
 
     def wake(self) -> None:
         self._wake.set()
@@ -106,9 +106,9 @@ class Deliverer:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
 
     async def _deliver(self, webhook_id: str) -> None:
         try:
@@ -140,10 +140,20 @@ class Deliverer:
             self._inflight.pop(webhook_id, None)
             self._wake.set()
 
+    def _client_for(self, url: str) -> httpx.AsyncClient:
+        """One client per scheme, made on the first delivery that needs it: a TLS context costs
+        MBs an idle engine need not hold, and ~40 ms that callbacks to ``http://`` (a local
+        daemon) never use (redirects are not followed, so a plain-http client never does TLS)."""
+        https = not url.startswith("http://")
+        client = self._clients.get(https)
+        if client is None:
+            client = self._clients[https] = httpx.AsyncClient(
+                timeout=self._settings.delivery_timeout_seconds, verify=https)
+        return client
+
     async def _post(self, row: DeliveryRow) -> tuple[bool, str]:
         """One signed POST; returns (2xx?, short description). Never raises for HTTP trouble."""
-        if self._client is None:  # made on the first delivery: its TLS context costs MBs an idle engine need not hold
-            self._client = httpx.AsyncClient(timeout=self._settings.delivery_timeout_seconds)
+        client = self._client_for(row.url)
         body = row.payload.encode()
         headers = {
             "content-type": "application/json",
@@ -152,7 +162,7 @@ class Deliverer:
         }
         self._store.bump("deliveries_attempted")
         try:
-            response = await self._client.post(row.url, content=body, headers=headers)
+            response = await client.post(row.url, content=body, headers=headers)
         except (httpx.HTTPError, OSError, ValueError) as exc:  # transport trouble or an unusable URL
             self._store.bump("delivery_errors")
             return False, type(exc).__name__

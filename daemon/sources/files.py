@@ -43,6 +43,13 @@ class FileDocument:
         spelled = self.source.path_locales.get(locale, locale)
         return confined_relpath(self.root, fill(self.id, spelled))
 
+    def lexical_path(self, locale: str) -> str:
+        """``root/<filled id>`` without resolving symlinks or checking confinement: for ``stat``
+        only (which follows links anyway), where resolving every folder of every path with
+        ``lstat`` would cost more than the stat itself."""
+        spelled = self.source.path_locales.get(locale, locale)
+        return os.path.join(self.root, fill(self.id, spelled))
+
     @property
     def source_path(self) -> Path:
         return self.path_for(self.source.source_locale)
