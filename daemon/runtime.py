@@ -351,6 +351,12 @@ class Daemon:
             if watchdog is not None:
                 watchdog.cancel()
                 await asyncio.gather(watchdog, return_exceptions=True)
+            # Everything is flushed. Closing the loop would put the default (fatal) action back,
+            # so a second stop request in the last milliseconds (systemd, a supervisor, an
+            # impatient operator) would turn this clean exit 0 into "killed by SIGTERM".
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, signal.SIG_IGN)
         log.info("daemon_stopped")
         return 0
 

@@ -7,6 +7,8 @@ owns timing or signals; ``runtime.py`` decides when each step runs.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
 import random
@@ -41,7 +43,7 @@ from daemon.providers.base import TERMINAL_OK, Provider, SubmitRequest, is_termi
 from daemon.sources.document import Content, DocumentIO
 from daemon.sources.file_io import FileDocumentIO
 from daemon.sources.files import FileDocument, FileSource
-from daemon.state.store import JobRow, StateStore
+from daemon.state.store import JobRow, StateStore, Submission
 from daemon.writeback import apply_local, merge_result
 
 if TYPE_CHECKING:
@@ -50,6 +52,10 @@ if TYPE_CHECKING:
 log = structlog.get_logger("locsync.sync")
 
 LIST_WALK_MAX_PAGES = 10
+SUBMIT_CONCURRENCY = 8
+"""Job groups in flight at once while submitting the outbox."""
+APPLY_CHUNK = 64
+"""Results written per pair of transactions; bounds how long the webhook writer waits for the lock."""
 RACY_SECONDS = 1.0
 
 
@@ -377,45 +383,70 @@ class Syncer:
     # --- outbox: submit queued groups ----------------------------------------------------
 
     async def submit_pending(self) -> float | None:
-        """Submit due outbox rows; return seconds until the next retry is due (None: nothing waits)."""
+        """Submit due outbox rows; return seconds until the next retry is due (None: nothing waits).
+
+        Up to ``SUBMIT_CONCURRENCY`` submissions are in flight at once: a cold sync queues one
+        group per document, and one at a time spends its whole run waiting on round trips.
+        Each keeps its own idempotency key, so concurrency cannot create duplicate work.
+        """
         next_due: float | None = None
+        due: list[Submission] = []
         for sub in self.store.pending_submissions():
-            now = self.clock()
-            if sub.next_attempt_at > now:
-                wait = sub.next_attempt_at - now
+            wait = sub.next_attempt_at - self.clock()
+            if wait > 0:
                 next_due = wait if next_due is None else min(next_due, wait)
-                continue
-            body = sub.request
-            request = SubmitRequest(
-                source_locale=body["sourceLocale"],
-                target_locales=tuple(body["targetLocales"]),
-                data=body["data"],
-                idempotency_key=sub.idempotency_key,
-                callback_url=self.callback_url,
-                engine_id=body.get("engineId"),
-            )
-            bound = {"document": sub.document, "version": sub.version, "idempotency_key": sub.idempotency_key}
-            try:
-                group = await self.provider.submit(request)
-            except ProviderError as exc:
-                delay = delay_for(exc, sub.attempts, rng=self.rng)
-                final = delay is None
-                self.store.submission_failed(sub.id, str(exc), now + (delay or 0), final=final)
-                self.health.last_error = str(exc)
-                if isinstance(exc, ProviderQuota):
-                    self.health.blocked_until = now + (delay or 0)
-                log.warning(
-                    "submission_failed", **bound, status=exc.status, error=exc.detail,
-                    retry_in=None if final else round(delay or 0, 2), final=final,
-                )
-                if not final:
-                    next_due = delay if next_due is None else min(next_due, delay or 0)
-                continue
-            self.health.last_error = None
-            self.health.blocked_until = 0.0
-            self.store.submission_accepted(sub, group.group_id, [(j.job_id, j.locale, j.status) for j in group.jobs])
-            log.info("job_group_submitted", **bound, group_id=group.group_id, locales=[j.locale for j in group.jobs])
+            else:
+                due.append(sub)
+        queue = iter(due)
+
+        async def worker() -> float | None:
+            soonest: float | None = None
+            for sub in queue:  # shared: each submission goes to exactly one worker
+                blocked = self.health.blocked_until - self.clock()
+                # a quota answer stops the rest of the pass; they keep their turn
+                retry_in = blocked if blocked > 0 else await self._submit_one(sub)
+                if retry_in is not None:
+                    soonest = retry_in if soonest is None else min(soonest, retry_in)
+            return soonest
+
+        workers = min(SUBMIT_CONCURRENCY, len(due))
+        for soonest in await asyncio.gather(*(worker() for _ in range(workers))):
+            if soonest is not None:
+                next_due = soonest if next_due is None else min(next_due, soonest)
         return next_due
+
+    async def _submit_one(self, sub: Submission) -> float | None:
+        """Submit one outbox row; the seconds until its retry when it failed and will be retried."""
+        body = sub.request
+        request = SubmitRequest(
+            source_locale=body["sourceLocale"],
+            target_locales=tuple(body["targetLocales"]),
+            data=body["data"],
+            idempotency_key=sub.idempotency_key,
+            callback_url=self.callback_url,
+            engine_id=body.get("engineId"),
+        )
+        bound = {"document": sub.document, "version": sub.version, "idempotency_key": sub.idempotency_key}
+        try:
+            group = await self.provider.submit(request)
+        except ProviderError as exc:
+            now = self.clock()
+            delay = delay_for(exc, sub.attempts, rng=self.rng)
+            final = delay is None
+            self.store.submission_failed(sub.id, str(exc), now + (delay or 0), final=final)
+            self.health.last_error = str(exc)
+            if isinstance(exc, ProviderQuota):
+                self.health.blocked_until = now + (delay or 0)
+            log.warning(
+                "submission_failed", **bound, status=exc.status, error=exc.detail,
+                retry_in=None if final else round(delay or 0, 2), final=final,
+            )
+            return None if final else (delay or 0)
+        self.health.last_error = None
+        self.health.blocked_until = 0.0
+        self.store.submission_accepted(sub, group.group_id, [(j.job_id, j.locale, j.status) for j in group.jobs])
+        log.info("job_group_submitted", **bound, group_id=group.group_id, locales=[j.locale for j in group.jobs])
+        return None
 
     # --- inbox: stored webhook deliveries -----------------------------------------------
 
@@ -510,38 +541,70 @@ class Syncer:
     # --- write-back ----------------------------------------------------------------------
 
     async def apply_received(self) -> int:
+        """Write every received result into its target; return how many were applied.
+
+        Per chunk of ``APPLY_CHUNK`` jobs, two transactions instead of two per job: the commit
+        intents of the whole chunk first (durable before any of its files is written), then
+        the chunk's records. A crash between a file and its record leaves the job "received",
+        and applying it again finds the file already holding the result. Only for file
+        sources: a CMS write awaits the network, and no transaction stays open across that.
+        """
         applied = 0
         sources: dict[str, Content] = {}  # one read of the source per document and pass
-        for job in self.store.jobs(states=("received",)):
-            with structlog.contextvars.bound_contextvars(
-                document=job.document, locale=job.locale, group_id=job.group_id, job_id=job.job_id
-            ):
-                try:
-                    if await self._apply_with_retry(job, sources):
+        jobs = self.store.jobs(states=("received",))
+        for start in range(0, len(jobs), APPLY_CHUNK):
+            chunk = jobs[start:start + APPLY_CHUNK]
+            found = {job.job_id: self.find_io(job.document) for job in chunk}
+            self._record_commit_intents(chunk, found)
+            with contextlib.nullcontext() if self.cms else self.store.write():
+                for job in chunk:
+                    if await self._apply_logged(job, found[job.job_id], sources):
                         applied += 1
-                except EntryMissing as exc:
-                    log.warning("result_for_missing_entry", reason=exc.detail, hint="the entry is gone or unpublished")
-                    self.store.job_applied(job.job_id)
-                except FormatError as exc:
-                    log.error("result_not_applied", error=str(exc), hint="fix the file; the result is kept and retried")
-                except CmsError as exc:
-                    log.warning("result_not_applied", error=str(exc), hint="the CMS is unreachable; the result is kept and retried")
-                except OSError as exc:
-                    log.error("target_write_failed", error=f"{exc.filename or ''}: {exc.strerror or exc}",
-                              hint="check permissions and free space; the result is kept and retried")
         return applied
 
-    async def _apply_with_retry(self, job: JobRow, sources: dict[str, Content], attempts: int = 5) -> bool:
+    def _record_commit_intents(self, jobs: list[JobRow], found: dict[str, tuple[int, DocumentIO] | None]) -> None:
+        """Record, in one transaction, the path each job is about to write (for ``commit_pending``)."""
+        with self.store.write():
+            for job in jobs:
+                doc = found[job.job_id]
+                if doc is None or job.locale not in doc[1].target_locales:
+                    continue
+                commit_path = doc[1].commit_path(job.locale)
+                if commit_path is not None:
+                    self.store.add_pending_commit(commit_path, doc[1].id, job.locale, job.group_id)
+
+    async def _apply_logged(
+        self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: dict[str, Content]
+    ) -> bool:
+        with structlog.contextvars.bound_contextvars(
+            document=job.document, locale=job.locale, group_id=job.group_id, job_id=job.job_id
+        ):
+            try:
+                return await self._apply_with_retry(job, found, sources)
+            except EntryMissing as exc:
+                log.warning("result_for_missing_entry", reason=exc.detail, hint="the entry is gone or unpublished")
+                self.store.job_applied(job.job_id)
+            except FormatError as exc:
+                log.error("result_not_applied", error=str(exc), hint="fix the file; the result is kept and retried")
+            except CmsError as exc:
+                log.warning("result_not_applied", error=str(exc), hint="the CMS is unreachable; the result is kept and retried")
+            except OSError as exc:
+                log.error("target_write_failed", error=f"{exc.filename or ''}: {exc.strerror or exc}",
+                          hint="check permissions and free space; the result is kept and retried")
+        return False
+
+    async def _apply_with_retry(
+        self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: dict[str, Content], attempts: int = 5
+    ) -> bool:
         """Apply, re-reading the target if someone saved it while we merged (their edit wins)."""
         for _attempt in range(attempts - 1):
             try:
-                return await self._apply(job, sources)
+                return await self._apply(job, found, sources)
             except FileChangedError as exc:
                 log.info("target_changed_during_write", path=str(exc.path), retrying=True)
-        return await self._apply(job, sources)
+        return await self._apply(job, found, sources)
 
-    async def _apply(self, job: JobRow, sources: dict[str, Content]) -> bool:
-        found = self.find_io(job.document)
+    async def _apply(self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: dict[str, Content]) -> bool:
         if found is None or job.locale not in found[1].target_locales:
             log.warning("result_for_unknown_target", hint="the document or locale is no longer configured")
             self.store.job_applied(job.job_id)
@@ -563,13 +626,9 @@ class Syncer:
             records=self.store.locale_records(doc.id, job.locale),
             rules=self.rules[index],
         )
-        commit_path = doc.commit_path(job.locale)
-        if commit_path is not None:
-            self.store.add_pending_commit(commit_path, doc.id, job.locale, job.group_id)
+        # the commit intent is on disk already (``_record_commit_intents``)
         changed = await doc.write_target(job.locale, outcome.values, source=source, target=target)
-        # one transaction (one fsync) for what the write did, instead of three: the commit
-        # intent above stays its own durable commit, since it must be on disk before the file
-        with self.store.write():
+        with self.store.write():  # the chunk's transaction, or this job's own (CMS sources)
             self.store.record_written(doc.id, job.locale, outcome.written, job_id=job.job_id, version=job.version)
             if outcome.resend:
                 self.store.forget_sent(doc.id, job.locale, outcome.resend)

@@ -6,6 +6,7 @@ so READY, STATUS, WATCHDOG, RELOADING and STOPPING are observed exactly as PID 1
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -218,3 +219,24 @@ def test_sigterm_during_a_write_leaves_a_complete_file_and_a_commit(tmp_path: Pa
     assert names.index("stop_requested") > names.index("test_write_held")
     assert names.index("git_committed") > names.index("stop_requested")
     assert names[-1] == "daemon_stopped"
+
+
+def test_repeated_sigterm_while_stopping_still_exits_cleanly(tmp_path: Path) -> None:
+    """A supervisor that repeats SIGTERM (or an operator pressing Ctrl-C twice) must not turn a
+    clean stop into "killed by signal", however late in the shutdown the repeat arrives."""
+    project = Project(tmp_path / "repo")
+    proc = project.run("run")
+    try:
+        proc.wait_event("daemon_ready", timeout=60)
+        sent = 0
+        while proc.proc.poll() is None:
+            proc.proc.send_signal(signal.SIGTERM)
+            sent += 1
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.proc.wait(timeout=0.002)
+        code = proc.proc.wait(timeout=30)
+    finally:
+        proc.stop(signal.SIGKILL)
+    assert sent >= 2
+    assert code == 0
+    assert [e["event"] for e in proc.events()][-1] == "daemon_stopped"
