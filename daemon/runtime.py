@@ -287,8 +287,8 @@ class Events:
         self.cms_poll = asyncio.Event()
 
 
-async def _wait(event: asyncio.Event, timeout: float | None) -> None:
-    """Wait for ``event`` or ``timeout``, then clear it.
+async def _wait(event: asyncio.Event, timeout: float | None) -> bool:
+    """Wait for ``event`` or ``timeout``, then clear it; True if the event was set.
 
     Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that arrives just as the
     event is set (likely under a burst of webhooks), and the loop calling it would never stop.
@@ -298,7 +298,9 @@ async def _wait(event: asyncio.Event, timeout: float | None) -> None:
         await asyncio.wait({waiter}, timeout=timeout)
     finally:
         waiter.cancel()
+    was_set = event.is_set()
     event.clear()
+    return was_set
 
 
 class Daemon:
@@ -661,6 +663,11 @@ class Daemon:
         return default
 
 
+CATCH_UP_SILENCE_SECONDS = 1.0
+"""``sync --once`` with webhooks: how long without a delivery before it reads results back."""
+CATCH_UP_SILENCE_MAX_SECONDS = 10.0
+
+
 @dataclass
 class OnceResult:
     exit_code: int
@@ -707,13 +714,20 @@ async def sync_once(
         errors = list(report.errors) + [str(b) for b in report.blocked]
         deadline = time.monotonic() + timeout
         delay = 0.05
+        # With webhooks, read results back from the provider only after a silence (a lost or
+        # late delivery), the silence doubling each time: while deliveries flow, a catch-up on
+        # every wake-up would be a GET per open group (~120 requests in a 200-document cold sync).
+        last_heard, silence = time.monotonic(), CATCH_UP_SILENCE_SECONDS
         while syncer.open_work():
             wait = await syncer.submit_pending()
             await syncer.process_inbox()
-            try:
-                await syncer.catch_up()
-            except ProviderError as exc:
-                log.warning("provider_unreachable", error=str(exc))
+            if wiring.polling or time.monotonic() - last_heard >= silence:
+                if not wiring.polling:
+                    last_heard, silence = time.monotonic(), min(silence * 2, CATCH_UP_SILENCE_MAX_SECONDS)
+                try:
+                    await syncer.catch_up()
+                except ProviderError as exc:
+                    log.warning("provider_unreachable", error=str(exc))
             await syncer.apply_received()
             tell()
             if not syncer.open_work():
@@ -722,7 +736,8 @@ async def sync_once(
                 errors.append(f"timed out after {timeout:.0f}s with {syncer.open_work()} results outstanding")
                 break
             # a webhook wakes us at once; without one (polling, or a lost delivery) we look again
-            await _wait(events.inbox, min(wait or delay, 5.0))
+            if await _wait(events.inbox, min(wait or delay, 5.0)):
+                last_heard = time.monotonic()
             delay = min(delay * 1.5, 1.0)
         try:
             await syncer.commit_pending()

@@ -57,6 +57,10 @@ def error(status: int, message: str) -> JSONResponse:
 def build_app(engine: Engine) -> Starlette:
     """The ASGI app of ``engine``; requests before ``start()`` or after ``stop()`` get 503."""
 
+    # reads of results since this app was built: in memory, since a durable counter would cost
+    # a write per GET; a client that relies on webhooks should leave them at (almost) zero
+    reads = {"group_reads": 0, "job_reads": 0, "list_reads": 0}
+
     def store_or_none() -> EngineStore | None:
         return engine.store if engine.running else None
 
@@ -105,6 +109,7 @@ def build_app(engine: Engine) -> Starlette:
         )
 
     async def get_group(request: Request, store: EngineStore) -> Response:
+        reads["group_reads"] += 1
         group = store.get_group(request.path_params["group_id"])
         if group is None:
             return error(404, "job group not found")
@@ -126,6 +131,7 @@ def build_app(engine: Engine) -> Starlette:
         )
 
     async def get_job(request: Request, store: EngineStore) -> Response:
+        reads["job_reads"] += 1
         job = store.get_job(request.path_params["job_id"])
         group = store.get_group(job.group_id) if job is not None else None
         if job is None or group is None:
@@ -148,6 +154,7 @@ def build_app(engine: Engine) -> Starlette:
         )
 
     async def list_jobs(request: Request, store: EngineStore) -> Response:
+        reads["list_reads"] += 1
         query = parse_list_query(dict(request.query_params))
         rows = store.list_jobs(
             limit=query.limit + 1, engine_id=query.engine_id, status=query.status, before=query.before
@@ -161,7 +168,7 @@ def build_app(engine: Engine) -> Starlette:
         )
 
     async def get_stats(request: Request, store: EngineStore) -> Response:
-        return JSONResponse(store.stats())
+        return JSONResponse({**store.stats(), **reads})
 
     async def get_knobs(request: Request, store: EngineStore) -> Response:
         return JSONResponse(engine.knobs.to_json())
