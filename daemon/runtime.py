@@ -720,7 +720,8 @@ async def sync_once(
         last_heard, silence = time.monotonic(), CATCH_UP_SILENCE_SECONDS
         while syncer.open_work():
             wait = await syncer.submit_pending()
-            await syncer.process_inbox()
+            if await syncer.process_inbox():  # deliveries that came while we submitted count too
+                last_heard = time.monotonic()
             if wiring.polling or time.monotonic() - last_heard >= silence:
                 if not wiring.polling:
                     last_heard, silence = time.monotonic(), min(silence * 2, CATCH_UP_SILENCE_MAX_SECONDS)
