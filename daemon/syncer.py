@@ -74,6 +74,9 @@ class ProviderHealth:
     """What the outbox is waiting for, for ``status`` and logs."""
 
     blocked_until: float = 0.0
+    blocks: int = 0
+    """Quota answers so far: a success shows that the quota lifted only if no quota answer came
+    after its request was sent (with submits in flight together, one may succeed after another's 429)."""
     last_error: str | None = None
 
 
@@ -409,8 +412,17 @@ class Syncer:
                     soonest = retry_in if soonest is None else min(soonest, retry_in)
             return soonest
 
-        workers = min(SUBMIT_CONCURRENCY, len(due))
-        for soonest in await asyncio.gather(*(worker() for _ in range(workers))):
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(SUBMIT_CONCURRENCY, len(due)))]
+        try:
+            results = await asyncio.gather(*workers)
+        except BaseException:
+            # a bug or a failing database in one worker: stop the others too, so that no
+            # submission goes on in the background while the next pass picks the same rows
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        for soonest in results:
             if soonest is not None:
                 next_due = soonest if next_due is None else min(next_due, soonest)
         return next_due
@@ -427,6 +439,7 @@ class Syncer:
             engine_id=body.get("engineId"),
         )
         bound = {"document": sub.document, "version": sub.version, "idempotency_key": sub.idempotency_key}
+        blocks_before = self.health.blocks
         try:
             group = await self.provider.submit(request)
         except ProviderError as exc:
@@ -437,13 +450,15 @@ class Syncer:
             self.health.last_error = str(exc)
             if isinstance(exc, ProviderQuota):
                 self.health.blocked_until = now + (delay or 0)
+                self.health.blocks += 1
             log.warning(
                 "submission_failed", **bound, status=exc.status, error=exc.detail,
                 retry_in=None if final else round(delay or 0, 2), final=final,
             )
             return None if final else (delay or 0)
         self.health.last_error = None
-        self.health.blocked_until = 0.0
+        if self.health.blocks == blocks_before:
+            self.health.blocked_until = 0.0
         self.store.submission_accepted(sub, group.group_id, [(j.job_id, j.locale, j.status) for j in group.jobs])
         log.info("job_group_submitted", **bound, group_id=group.group_id, locales=[j.locale for j in group.jobs])
         return None
