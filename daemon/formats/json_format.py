@@ -26,7 +26,17 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from daemon import keypaths
-from daemon.formats._json import MAX_DEPTH, Empty, Item, Kind, Parser, Segments, detect_ensure_ascii, parse_document
+from daemon.formats._json import (
+    MAX_DEPTH,
+    Empty,
+    Item,
+    Kind,
+    Parser,
+    Segments,
+    detect_ensure_ascii,
+    parse_document,
+    parse_fast,
+)
 from daemon.formats._text import UTF8_BOM, decode_utf8, newline_of
 from daemon.formats.base import Format, Leaf, ParsedFile
 
@@ -119,7 +129,8 @@ class JsonFormat(Format):
     def parse(self, data: bytes, *, path: str, locale: str | None = None) -> ParsedFile:
         text, bom = decode_utf8(data, path)
         parser = Parser(text)
-        start, end = parse_document(parser, path, empty_reads_as_value=True)
+        span = parse_fast(parser)
+        start, end = span if span is not None else parse_document(parser, path, empty_reads_as_value=True)
         indent = _detect_indent(text[start:end])
         item_sep, key_sep = _separators(indent, parser.colon_ws, parser.comma_ws)
         layout = JsonLayout(
