@@ -20,4 +20,6 @@ def join(segments: list[str] | tuple[str, ...]) -> str:
 
 def split(key: str) -> list[str]:
     """Split a flat key into raw object keys."""
+    if "~" not in key:  # nothing escaped: most keys
+        return key.split("/")
     return [unescape(s) for s in key.split("/")]

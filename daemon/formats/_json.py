@@ -320,6 +320,8 @@ def parse_document(parser: Parser, path: str, *, empty_reads_as_value: bool = Fa
 
 def detect_ensure_ascii(text: str) -> bool:
     """Keep writing ``\\uXXXX`` for non-ASCII characters if the file mostly does so already."""
+    if "\\u" not in text:  # the usual case, found at memchr speed: the pattern has no literal prefix
+        return False
     escapes = sum(1 for _ in NON_ASCII_ESCAPE.finditer(text))
     if not escapes:
         return False

@@ -206,7 +206,8 @@ class JsonFormat(Format):
     @staticmethod
     def _tree(values: Mapping[str, Leaf], order: list[Item]) -> _Node:
         """Nest the flat keys; an empty container under or at a leaf is dropped (the leaf wins)."""
-        leaf_paths = {tuple(keypaths.split(item)) for item in order if isinstance(item, str)}
+        split = {item: tuple(keypaths.split(item)) for item in order if isinstance(item, str)}
+        leaf_paths = set(split.values())
         root = _Node()
         for item in order:
             if isinstance(item, Empty):
@@ -214,7 +215,7 @@ class JsonFormat(Format):
                 if any(segments[:n] in leaf_paths for n in range(1, len(segments) + 1)):
                     continue
             else:
-                segments = tuple(keypaths.split(item))
+                segments = split[item]
                 if len(segments) > MAX_DEPTH:
                     raise ValueError(f"key {item[:60]!r}... is nested deeper than {MAX_DEPTH} levels")
             node = root
