@@ -17,6 +17,7 @@ may be lost, added or altered.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
@@ -27,21 +28,27 @@ _TAG = re.compile(r"<(/?)([A-Za-z][\w:.-]*)(?:\s[^<>]*?)?(/?)>")
 _ICU_TYPES = ("plural", "selectordinal", "select")
 
 
+_BRACE_OR_QUOTE = re.compile(r"[{}']")
+
+
 def _brace_tokens(text: str) -> tuple[list[str], bool]:
     """Tokens of ``{...}`` expressions (ICU aware); second value False if braces are unbalanced."""
     tokens: list[str] = []
     i = 0
-    while i < len(text):
+    while (found := _BRACE_OR_QUOTE.search(text, i)) is not None:  # skip plain text in C
+        i = found.start()
         char = text[i]
-        if char == "'" and i + 1 < len(text) and text[i + 1] in "{}'":
-            end = text.find("'", i + 1)  # ICU quoting: '{' is a literal brace
-            i = len(text) if end < 0 else end + 1
+        if char == "'":
+            if i + 1 < len(text) and text[i + 1] in "{}'":
+                end = text.find("'", i + 1)  # ICU quoting: '{' is a literal brace
+                if end < 0:
+                    break
+                i = end + 1
+            else:
+                i += 1
             continue
         if char == "}":
             return tokens, False
-        if char != "{":
-            i += 1
-            continue
         end = _matching(text, i)
         if end < 0:
             return tokens, False
@@ -108,6 +115,12 @@ def tokens_of(text: str, *, icu_hash: bool = False) -> list[str]:
     """All placeholder and markup tokens of ``text`` (see the module docstring)."""
     if _ANY_TOKEN.search(text) is None:  # most strings: plain words (every token needs one of these)
         return []
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _tokens(text: str) -> tuple[str, ...]:
+    """``tokens_of`` for text that has any: a source string is checked against every locale's result."""
     tokens = [m.group(0) for m in _PRINTF.finditer(text.replace("%%", ""))]
     tokens += ["{{" + re.sub(r"\s+", "", m.group(0)[2:-2]) + "}}" for m in _DOUBLE_BRACE.finditer(text)]
     without_double = _DOUBLE_BRACE.sub("", text)
@@ -116,7 +129,7 @@ def tokens_of(text: str, *, icu_hash: bool = False) -> list[str]:
     for m in _TAG.finditer(text):
         closing, name, selfclosing = m.groups()
         tokens.append(f"<{'/' if closing else ''}{name.lower()}{'/' if selfclosing else ''}>")
-    return tokens
+    return tuple(tokens)
 
 
 def problems(source: str, translation: str) -> list[str]:
