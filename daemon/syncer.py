@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from daemon.atomic import FileChangedError
+from daemon.atomic import FileChangedError, folder_syncs_deferred
 from daemon.backoff import delay_for
 from daemon.checksums import value_hash
 from daemon.config import LoadedConfig
@@ -456,8 +456,8 @@ class Syncer:
                 retry_in=None if final else round(delay or 0, 2), final=final,
             )
             return None if final else (delay or 0)
-        self.health.last_error = None
-        if self.health.blocks == blocks_before:
+        if self.health.blocks == blocks_before:  # else a quota answer came while this one was in flight
+            self.health.last_error = None
             self.health.blocked_until = 0.0
         self.store.submission_accepted(sub, group.group_id, [(j.job_id, j.locale, j.status) for j in group.jobs])
         log.info("job_group_submitted", **bound, group_id=group.group_id, locales=[j.locale for j in group.jobs])
@@ -560,9 +560,12 @@ class Syncer:
 
         Per chunk of ``APPLY_CHUNK`` jobs, two transactions instead of two per job: the commit
         intents of the whole chunk first (durable before any of its files is written), then
-        the chunk's records. A crash between a file and its record leaves the job "received",
-        and applying it again finds the file already holding the result. Only for file
-        sources: a CMS write awaits the network, and no transaction stays open across that.
+        the chunk's records, after one fsync per folder written (``folder_syncs_deferred``).
+        An intent whose job then writes nothing (a target that does not parse) is taken back
+        with the records, so git never commits a file locsync did not write. A crash between
+        a file and its record leaves the job "received", and applying it again finds the file
+        already holding the result. Only for file sources: a CMS write awaits the network,
+        and no transaction stays open across that.
         """
         applied = 0
         sources: dict[str, Content] = {}  # one read of the source per document and pass
@@ -570,23 +573,54 @@ class Syncer:
         for start in range(0, len(jobs), APPLY_CHUNK):
             chunk = jobs[start:start + APPLY_CHUNK]
             found = {job.job_id: self.find_io(job.document) for job in chunk}
-            self._record_commit_intents(chunk, found)
-            with contextlib.nullcontext() if self.cms else self.store.write():
+            paths, added = self._record_commit_intents(chunk, found)
+            written: set[str] = set()
+            failure: Exception | None = None
+            files_only = not self.cms
+            # exits right to left: the folders' fsyncs (once each) come before the records commit
+            with (self.store.write() if files_only else contextlib.nullcontext(),
+                  folder_syncs_deferred() if files_only else contextlib.nullcontext()):
                 for job in chunk:
-                    if await self._apply_logged(job, found[job.job_id], sources):
-                        applied += 1
+                    try:
+                        with self.store.savepoint() if files_only else contextlib.nullcontext():
+                            ok = await self._apply_logged(job, found[job.job_id], sources)
+                    except Exception as exc:  # unforeseen: keep what the jobs before it did, then raise
+                        failure = exc
+                        break
+                    if ok and job.job_id in paths:
+                        written.add(paths[job.job_id])
+                    applied += ok
+                unused = added - written
+                if unused:
+                    self.store.drop_commit_intents(unused)
+            if failure is not None:
+                raise failure
         return applied
 
-    def _record_commit_intents(self, jobs: list[JobRow], found: dict[str, tuple[int, DocumentIO] | None]) -> None:
-        """Record, in one transaction, the path each job is about to write (for ``commit_pending``)."""
+    def _record_commit_intents(
+        self, jobs: list[JobRow], found: dict[str, tuple[int, DocumentIO] | None]
+    ) -> tuple[dict[str, str], set[str]]:
+        """Record, in one transaction, the path each job is about to write (for ``commit_pending``).
+
+        Returns each job's path (job id -> path) and the paths whose row this added (a path
+        already waiting for git keeps its row): those the chunk may take back."""
+        paths: dict[str, str] = {}
+        added: set[str] = set()
         with self.store.write():
             for job in jobs:
                 doc = found[job.job_id]
                 if doc is None or job.locale not in doc[1].target_locales:
                     continue
-                commit_path = doc[1].commit_path(job.locale)
-                if commit_path is not None:
-                    self.store.add_pending_commit(commit_path, doc[1].id, job.locale, job.group_id)
+                try:
+                    commit_path = doc[1].commit_path(job.locale)
+                except ValueError:
+                    continue  # a path outside the root: applying the job reports it
+                if commit_path is None:
+                    continue
+                paths[job.job_id] = commit_path
+                if self.store.add_commit_intent(commit_path, doc[1].id, job.locale, job.group_id):
+                    added.add(commit_path)
+        return paths, added
 
     async def _apply_logged(
         self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: dict[str, Content]
@@ -606,6 +640,9 @@ class Syncer:
             except OSError as exc:
                 log.error("target_write_failed", error=f"{exc.filename or ''}: {exc.strerror or exc}",
                           hint="check permissions and free space; the result is kept and retried")
+            except ValueError as exc:  # the target's keys clash with the result's, or a path leaves the root
+                log.error("result_not_applied", error=str(exc),
+                          hint="fix the target file (or the include pattern); the result is kept and retried")
         return False
 
     async def _apply_with_retry(
@@ -644,6 +681,9 @@ class Syncer:
         # the commit intent is on disk already (``_record_commit_intents``)
         changed = await doc.write_target(job.locale, outcome.values, source=source, target=target)
         with self.store.write():  # the chunk's transaction, or this job's own (CMS sources)
+            commit_path = doc.commit_path(job.locale)
+            if commit_path is not None:  # this write's group and time on the row git will use
+                self.store.add_pending_commit(commit_path, doc.id, job.locale, job.group_id)
             self.store.record_written(doc.id, job.locale, outcome.written, job_id=job.job_id, version=job.version)
             if outcome.resend:
                 self.store.forget_sent(doc.id, job.locale, outcome.resend)

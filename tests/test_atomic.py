@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from daemon import atomic
 from daemon.atomic import atomic_write, confined_path, is_temp_file, sweep_temp_files
 
 NOBODY = 65534
@@ -360,3 +361,32 @@ def test_expected_bytes_guard_refuses_to_clobber_a_concurrent_save(tmp_path: Pat
         atomic_write(tmp_path / "new.json", b"x", expected=b"existed")
     atomic_write(tmp_path / "new.json", b"x", expected=None)
     assert (tmp_path / "new.json").read_bytes() == b"x"
+
+
+def test_deferred_folder_syncs_happen_once_per_folder_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real = atomic._fsync_dir
+    monkeypatch.setattr(atomic, "_fsync_dir", lambda folder: (synced.append(folder.name), real(folder)))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with atomic.folder_syncs_deferred():
+        for name in ("a/1.json", "a/2.json", "b/1.json", "a/1.json"):
+            atomic_write(tmp_path / name, b"{}\n")
+        assert synced == []  # nothing yet: the block's end does it
+    assert synced == ["a", "b"]
+    atomic_write(tmp_path / "b/2.json", b"{}\n")  # outside the block: at once, as always
+    assert synced == ["a", "b", "b"]
+
+
+def test_deferred_folder_syncs_still_happen_when_the_block_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    monkeypatch.setattr(atomic, "_fsync_dir", lambda folder: synced.append(folder.name))
+    (tmp_path / "a").mkdir()
+    with pytest.raises(RuntimeError), atomic.folder_syncs_deferred():
+        atomic_write(tmp_path / "a/1.json", b"{}\n")
+        raise RuntimeError("the chunk failed after a write")
+    assert synced == ["a"]

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,6 +177,26 @@ class StateStore:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside an open transaction, undo only this block's writes if it raises; else ``write``.
+
+        Lets a batch in one transaction drop one item's half-done writes and keep the others'.
+        """
+        if not self.conn.in_transaction:
+            with self.write():
+                yield
+            return
+        with self._lock:
+            self.conn.execute("SAVEPOINT item")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK TO item")
+                self.conn.execute("RELEASE item")
+                raise
+            self.conn.execute("RELEASE item")
 
     @contextmanager
     def deferred_fsync(self) -> Iterator[None]:
@@ -472,6 +492,22 @@ class StateStore:
                 " VALUES (?, ?, ?, ?, ?)",
                 (path, document, locale, group_id, self.clock()),
             )
+
+    def add_commit_intent(self, path: str, document: str, locale: str, group_id: str | None) -> bool:
+        """Record that ``path`` is about to be written, unless a write of it already waits for
+        git; True when this added the row (``drop_commit_intents`` may take it back)."""
+        with self.write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO pending_commits (path, document, locale, group_id, written_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (path, document, locale, group_id, self.clock()),
+            )
+            return cursor.rowcount == 1
+
+    def drop_commit_intents(self, paths: Iterable[str]) -> None:
+        """Forget intents for files that were not written after all (their jobs failed)."""
+        with self.write() as conn:
+            conn.executemany("DELETE FROM pending_commits WHERE path = ?", [(p,) for p in paths])
 
     def pending_commits(self) -> list[PendingCommit]:
         rows = self.conn.execute(

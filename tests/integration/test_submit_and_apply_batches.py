@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from daemon import atomic
 from daemon.config import LoadedConfig, load_config
 from daemon.engine.app import Engine
 from daemon.engine.settings import EngineSettings
@@ -325,6 +326,7 @@ async def test_the_quota_block_holds_for_the_next_pass_too(tmp_path: Path, engin
         assert gate.submits == SUBMIT_CONCURRENCY, "rows were submitted while the quota block lasts"
         assert wait == pytest.approx(QUOTA_RETRY_AFTER - 1)
         assert r.syncer.health.blocked_until == pytest.approx(r.clock.now + QUOTA_RETRY_AFTER - 1)
+        assert "429" in (r.syncer.health.last_error or ""), "status must keep naming the quota while blocked"
 
 
 # --- apply_received: chunks ---------------------------------------------------------------
@@ -363,6 +365,70 @@ async def test_more_results_than_a_chunk_are_applied_in_one_pass_and_committed_t
         assert set(git_out(root, "show", "--name-only", "--format=", "HEAD").split()) == paths
         assert git_out(root, "rev-list", "--count", "HEAD").strip() == "2"  # the sources, then one commit
         assert git_out(root, "status", "--porcelain", "--", "locales").strip() == ""
+
+
+async def test_a_result_that_cannot_be_applied_leaves_its_file_out_of_git_and_the_rest_goes_on(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A translator's half-edited (unparsable) target and a target whose keys clash with the
+    result: both results wait (kept, retried), their files are not committed under locsync's
+    name, and every other result of the chunk is applied and committed."""
+    documents, targets = 6, ("de",)
+    async with rig(tmp_path, engine, documents=documents, targets=targets, git=True) as r:
+        root = r.loaded.root
+        git_out(root, "add", "locales", "locsync.yaml")
+        git_out(root, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "-m", "sources")
+        total = await receive_all(r, documents, targets)
+        (root / "locales/de").mkdir(exist_ok=True)
+        broken = root / "locales/de/p01.json"
+        broken.write_text('{\n  "title": "Titel von Hand",\n')  # a save in the middle of an edit
+        clash = root / "locales/de/p03.json"
+        clash.write_text(json.dumps({"title": {"nested": "x"}}) + "\n")  # "title" cannot hold a value
+
+        assert await r.syncer.apply_received() == total - 2
+
+        states = {job.document: job.state for job in r.store.jobs()}
+        assert states.pop("locales/[locale]/p01.json") == "received"
+        assert states.pop("locales/[locale]/p03.json") == "received"
+        assert set(states.values()) == {"applied"}
+        pending = {row.path for row in r.store.pending_commits()}
+        assert pending == {f"locales/de/p{n:02d}.json" for n in range(documents)} - {
+            "locales/de/p01.json", "locales/de/p03.json"}
+        assert await r.syncer.commit_pending() is not None
+        committed = set(git_out(root, "show", "--name-only", "--format=", "HEAD").split())
+        assert committed == pending
+        assert broken.read_text() == '{\n  "title": "Titel von Hand",\n'  # untouched, and not committed
+        assert "?? locales/de/p01.json" in git_out(root, "status", "--porcelain", "--", "locales")
+
+
+async def test_an_unforeseen_error_keeps_the_jobs_before_it_and_undoes_its_own_records(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the middle of a chunk (here: recording one job's keys fails after its first
+    write) propagates, but the jobs before it stay applied, and the failing job's half-done
+    records are undone (it is retried whole)."""
+    documents, targets = 6, ("de",)
+    async with rig(tmp_path, engine, documents=documents, targets=targets) as r:
+        total = await receive_all(r, documents, targets)
+        order = [job.document for job in r.store.jobs(states=("received",))]
+        real_forget = r.store.job_applied
+
+        def failing(job_id: str) -> None:
+            job = r.store.job(job_id)
+            assert job is not None
+            if job.document == order[3]:
+                raise RuntimeError("bug")
+            real_forget(job_id)
+
+        monkeypatch.setattr(r.store, "job_applied", failing)
+        with pytest.raises(RuntimeError, match="bug"):
+            await r.syncer.apply_received()
+        states = {job.document: job.state for job in r.store.jobs()}
+        assert [states[d] for d in order] == ["applied"] * 3 + ["received"] * (total - 3)
+        records = r.store.locale_records(order[3], "de")
+        assert all(rec.written_hash is None for rec in records.values()), "the failing job's records were kept"
+        monkeypatch.setattr(r.store, "job_applied", real_forget)
+        assert await r.syncer.apply_received() == total - 3
 
 
 @dataclass
@@ -422,3 +488,35 @@ async def test_a_chunks_commit_intents_are_durable_before_its_first_file_is_writ
         ]
         assert {job.state for job in r.store.jobs()} == {"applied"}
         assert {row.path for row in r.store.pending_commits()} == chunk_paths[0] | chunk_paths[1]
+
+
+async def test_a_chunks_folders_are_synced_before_its_records_commit(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each folder fsync looks at the state file through its own connection: a chunk's records
+    (jobs applied) must not be committed before the renames they describe are durable, and
+    each folder is synced once per chunk, not once per file."""
+    documents, targets = 35, ("de", "fr")
+    async with rig(tmp_path, engine, documents=documents, targets=targets) as r:
+        total = await receive_all(r, documents, targets)
+        jobs = r.store.jobs(states=("received",))  # the order apply_received takes them in
+        expected = [(locale, 0) for locale in sorted({job.locale for job in jobs[:APPLY_CHUNK]})]
+        expected += [(locale, APPLY_CHUNK) for locale in sorted({job.locale for job in jobs[APPLY_CHUNK:]})]
+        other = sqlite3.connect(str(r.loaded.state_path), isolation_level=None)
+        synced: list[tuple[str, int]] = []
+        real = atomic._fsync_dir
+
+        def looking_first(folder: Path) -> None:
+            (applied,) = other.execute("SELECT COUNT(*) FROM jobs WHERE state = 'applied'").fetchone()
+            synced.append((folder.name, int(applied)))
+            real(folder)
+
+        monkeypatch.setattr(atomic, "_fsync_dir", looking_first)
+        try:
+            assert await r.syncer.apply_received() == total
+        finally:
+            other.close()
+        # two chunks (64 + 6 files), each folder of a chunk synced once, before that chunk commits
+        assert synced == expected
+        assert len(synced) < total / 10
+        assert {job.state for job in r.store.jobs()} == {"applied"}
