@@ -69,6 +69,9 @@ class Server(uvicorn.Server):
         for task in state.tasks:
             task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
         for server in self.servers:
-            await server.wait_closed()
+            # bounded like the rest: from Python 3.12 wait_closed waits for every connection
+            left = None if grace is None else max(deadline - time.monotonic(), 0.001)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(server.wait_closed(), left)
         if not self.force_exit:
             await self.lifespan.shutdown()

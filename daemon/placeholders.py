@@ -115,12 +115,17 @@ def tokens_of(text: str, *, icu_hash: bool = False) -> list[str]:
     """All placeholder and markup tokens of ``text`` (see the module docstring)."""
     if _ANY_TOKEN.search(text) is None:  # most strings: plain words (every token needs one of these)
         return []
-    return list(_tokens(text))
+    if len(text) > CACHED_TEXT_MAX:
+        return list(_scan(text))
+    return list(_cached(text))
 
 
-@functools.lru_cache(maxsize=1024)
-def _tokens(text: str) -> tuple[str, ...]:
-    """``tokens_of`` for text that has any: a source string is checked against every locale's result."""
+CACHED_TEXT_MAX = 200
+"""Only short strings are cached: a source string is checked against every locale's result,
+and 256 entries this short keep the idle daemon's memory within ~100 KB."""
+
+
+def _scan(text: str) -> tuple[str, ...]:
     tokens = [m.group(0) for m in _PRINTF.finditer(text.replace("%%", ""))]
     tokens += ["{{" + re.sub(r"\s+", "", m.group(0)[2:-2]) + "}}" for m in _DOUBLE_BRACE.finditer(text)]
     without_double = _DOUBLE_BRACE.sub("", text)
@@ -130,6 +135,9 @@ def _tokens(text: str) -> tuple[str, ...]:
         closing, name, selfclosing = m.groups()
         tokens.append(f"<{'/' if closing else ''}{name.lower()}{'/' if selfclosing else ''}>")
     return tuple(tokens)
+
+
+_cached = functools.lru_cache(maxsize=256)(_scan)
 
 
 def problems(source: str, translation: str) -> list[str]:
