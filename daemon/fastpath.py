@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from daemon.config import LoadedConfig
+    from daemon.sources.files import FileDocument
     from daemon.syncer import Syncer
 
 RACY_SECONDS = 1.0
@@ -55,23 +56,46 @@ def _stat(path: str) -> list[Any]:
 # --- taking the snapshot (the full path, at the end of a clean sync --once) ---------------
 
 
-def current_stats(loaded: LoadedConfig, syncer: Syncer) -> tuple[list[list[Any]], list[list[Any]]]:
-    """The stat of every source and target file and of every folder under the watched roots."""
-    files = []
-    for _index, doc in syncer.documents():
-        for locale in (doc.source.source_locale, *doc.source.target_locales):
-            files.append(_stat(doc.lexical_path(locale)))
+Listing = list[tuple[int, "FileDocument"]]
+Stats = tuple[list[list[Any]], list[list[Any]]]
+
+
+def current_stats(loaded: LoadedConfig, syncer: Syncer, listing: Listing | None = None) -> Stats:
+    """The stat of every source and target file and of every folder under the watched roots.
+
+    The folders are walked before the documents are listed (here, or by the caller after its
+    own walk: ``stats_and_listing``), so a file created or removed after the walk changes a
+    folder's stat, and one created before it is in the listing: one listing can then serve
+    the stats before a run, its scan, and the stats after it.
+    """
+    dirs = _folder_stats(loaded, syncer)
+    return _file_stats(syncer.documents() if listing is None else listing), dirs
+
+
+def stats_and_listing(loaded: LoadedConfig, syncer: Syncer) -> tuple[Stats, Listing]:
+    """``current_stats`` and the listing it used, for the scan to use too (one glob, not three)."""
+    dirs = _folder_stats(loaded, syncer)
+    listing = syncer.documents()
+    return (_file_stats(listing), dirs), listing
+
+
+def _file_stats(listing: Listing) -> list[list[Any]]:
+    return [_stat(doc.lexical_path(locale))
+            for _index, doc in listing for locale in (doc.source.source_locale, *doc.source.target_locales)]
+
+
+def _folder_stats(loaded: LoadedConfig, syncer: Syncer) -> list[list[Any]]:
     dirs = []
     state_dir = loaded.state_path.parent
     for root in {d for source in syncer.sources for d in source.watch_dirs()}:
         for folder, subdirs, _names in os.walk(root):
             subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRS and Path(folder, d) != state_dir)
             dirs.append(_stat(folder))
-    return files, sorted(dirs)
+    return sorted(dirs)
 
 
 def save_snapshot(
-    loaded: LoadedConfig, syncer: Syncer, *, started_at: float, before: tuple[list[list[Any]], list[list[Any]]]
+    loaded: LoadedConfig, syncer: Syncer, *, started_at: float, before: Stats, listing: Listing | None = None
 ) -> bool:
     """Record the stats that make the next run a no-op; False when this run cannot vouch for them.
 
@@ -84,7 +108,7 @@ def save_snapshot(
     config_stat = loaded.path.stat()
     if config_stat.st_mtime >= started_at - RACY_SECONDS:
         return False  # edited while (or just before) we ran: the run may have used other bytes
-    files, dirs = current_stats(loaded, syncer)
+    files, dirs = current_stats(loaded, syncer, listing)
     if (files, dirs) != before:
         return False
     now = time.time()

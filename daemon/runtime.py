@@ -689,12 +689,12 @@ async def sync_once(
         syncer = wiring.syncer
         watched = {(job.document, job.version) for job in syncer.store.jobs(states=("open", "received"))}
         watched |= {(sub.document, sub.version) for sub in syncer.store.pending_submissions()}
-        stats_before = None
+        stats_before, listing = None, None
         if not allow_deletions and not syncer.cms:
-            from daemon.fastpath import current_stats
+            from daemon.fastpath import stats_and_listing
 
-            stats_before = current_stats(loaded, syncer)
-        report = await syncer.scan(allow_deletions=allow_deletions)
+            stats_before, listing = stats_and_listing(loaded, syncer)
+        report = await syncer.scan(allow_deletions=allow_deletions, listing=listing)
         watched |= set(report.submitted_versions)
         keys_planned = sum(len(lp.send) for plan in report.plans for lp in plan.locales)
 
@@ -759,5 +759,5 @@ async def sync_once(
             from daemon.fastpath import save_snapshot
 
             # the next run may answer without us
-            save_snapshot(loaded, syncer, started_at=started_at, before=stats_before)
+            save_snapshot(loaded, syncer, started_at=started_at, before=stats_before, listing=listing)
         return OnceResult(1 if (errors or failed) else 0, failed, errors)

@@ -177,6 +177,7 @@ class Syncer:
         allow_deletions: bool = False,
         dry_run: bool = False,
         keep_plans: bool = True,
+        listing: list[tuple[int, FileDocument]] | None = None,
     ) -> ScanReport:
         """Plan and execute every (or ``only`` the) changed document(s).
 
@@ -184,11 +185,14 @@ class Syncer:
         each document's plan. A start-up scan of 10,000 documents would otherwise hold every
         plan (checksums and a reason per key) until it ends, and the freed plans leave the
         allocator's arenas fragmented: the idle daemon stayed ~25 MB larger (bench/idle.py).
+
+        ``listing``: the documents as the caller has just listed them (``sync --once`` lists
+        once for its stats and its scan: ``fastpath.stats_and_listing``).
         """
         report = ScanReport(keep_plans=keep_plans)
         known = {} if dry_run else self.store.scan_fingerprints()
         done: dict[str, str] = {}
-        for index, doc in self.documents():
+        for index, doc in self.documents() if listing is None else listing:
             if only is not None and (index, doc.id) not in only:
                 continue
             io = self.io(index, doc)

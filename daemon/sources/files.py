@@ -75,11 +75,15 @@ def _pattern_regex(pattern: str, spelled: str) -> tuple[re.Pattern[str], str]:
         if index > 0 and pattern[index - 1] in _SEPARATORS:
             dropped = pattern[index - 1]
             pattern = pattern[: index - 1] + pattern[index:]
-    parts = re.split(r"(\[locale\]|\*\*|\*)", pattern)
+    # "**/" is zero or more folders, as in Path.glob: "locales/**/[locale].json" finds
+    # locales/en.json as well as locales/app/en.json
+    parts = re.split(r"(\[locale\]|\*\*/|\*\*|\*)", pattern)
     out = []
     for part in parts:
         if part == LOCALE_PLACEHOLDER:
             out.append(f"(?P<locale>{re.escape(spelled)})")
+        elif part == "**/":
+            out.append("(?:.*/)?")
         elif part == "**":
             out.append(".*")
         elif part == "*":

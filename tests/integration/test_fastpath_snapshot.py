@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from daemon.fastpath import current_stats, save_snapshot
+from daemon.fastpath import current_stats, save_snapshot, stats_and_listing
 from daemon.state.store import StateStore
 from daemon.syncer import Syncer
 from tests.integration.conftest import make_project
@@ -75,5 +75,32 @@ def test_a_new_source_in_a_vendored_folder_is_seen(tmp_path: Path) -> None:
         _files, dirs = current_stats(loaded, syncer)
         assert dirs != before[1]  # node_modules' own stat changed: it is walked
         assert any(entry[0].endswith("node_modules") for entry in dirs)
+    finally:
+        store.close()
+
+
+def test_a_document_created_after_the_runs_listing_is_not_vouched_for(tmp_path: Path) -> None:
+    """``sync --once`` lists the documents once (folders first, then the listing) for its stats,
+    its scan and the stats at its end: a source created after that listing was never scanned,
+    so the snapshot must not be kept, however the stats of the files it knows compare."""
+    loaded = make_project(tmp_path / "repo", SOURCE, source_extra={"include": ["locales/**/[locale].json"]})
+    (loaded.root / "locales/app").mkdir()
+    (loaded.root / "locales/app/en.json").write_text('{"a": "A"}\n')
+    age(loaded.root)
+    store = StateStore(loaded.state_path)
+    try:
+        syncer = Syncer(loaded, store, NoProvider(), callback_url=None, git=None)  # type: ignore[arg-type]
+        started = time.time()
+        before, listing = stats_and_listing(loaded, syncer)
+        assert {doc.id for _index, doc in listing} == {"locales/[locale].json", "locales/app/[locale].json"}
+        (loaded.root / "locales/app/more").mkdir(parents=False)  # in a folder the listing walked
+        (loaded.root / "locales/app/more/en.json").write_text('{"b": "B"}\n')
+        assert current_stats(loaded, syncer, listing)[0] == before[0]  # the files it knows: unchanged
+        assert not save_snapshot(loaded, syncer, started_at=started, before=before, listing=listing)
+        assert snapshot_rows(store) == 0
+        age(loaded.root)  # (ages the new file too, so only the listing can tell)
+        before, listing = stats_and_listing(loaded, syncer)
+        assert len(listing) == 3
+        assert save_snapshot(loaded, syncer, started_at=started, before=before, listing=listing)
     finally:
         store.close()
