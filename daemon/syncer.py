@@ -69,6 +69,18 @@ class ScanReport:
     """False: ``plans`` stays empty (see ``Syncer.scan``)."""
 
 
+SUBJECT_DOCUMENTS = 3
+"""Documents named in a commit subject; more are counted (every one is in a trailer)."""
+
+
+def _documents_shown(documents: list[str]) -> str:
+    """``a, b, c`` or ``a, b and 198 more documents``: a cold sync commits hundreds at once."""
+    if len(documents) <= SUBJECT_DOCUMENTS:
+        return ", ".join(documents)
+    shown = SUBJECT_DOCUMENTS - 1
+    return f"{', '.join(documents[:shown])} and {len(documents) - shown} more documents"
+
+
 @dataclass
 class ProviderHealth:
     """What the outbox is waiting for, for ``status`` and logs."""
@@ -716,7 +728,7 @@ class Syncer:
         documents = sorted({row.document for row in pending})
         locales = sorted({row.locale for row in pending})
         groups = sorted({row.group_id for row in pending if row.group_id})
-        subject = self.config.git.message.format(document=", ".join(documents), locales=", ".join(locales))
+        subject = self.config.git.message.format(document=_documents_shown(documents), locales=", ".join(locales))
         trailers: list[tuple[str, str]] = [("Locsync-Document", d) for d in documents]
         trailers += [("Locsync-Group", g) for g in groups]
         try:

@@ -364,6 +364,11 @@ async def test_more_results_than_a_chunk_are_applied_in_one_pass_and_committed_t
         assert r.store.pending_commits() == []
         assert set(git_out(root, "show", "--name-only", "--format=", "HEAD").split()) == paths
         assert git_out(root, "rev-list", "--count", "HEAD").strip() == "2"  # the sources, then one commit
+        # a subject names a few documents and counts the rest; the trailers name every one
+        assert git_out(root, "log", "-1", "--format=%s").strip() == (
+            "locsync: update locales/[locale]/p00.json, locales/[locale]/p01.json and 33 more documents (de, fr)")
+        trailers = git_out(root, "log", "-1", "--format=%(trailers:key=Locsync-Document,valueonly)").split()
+        assert len(trailers) == documents
         assert git_out(root, "status", "--porcelain", "--", "locales").strip() == ""
 
 
