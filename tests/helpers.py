@@ -10,7 +10,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import uvicorn
+
+from daemon.config import load_config
+from daemon.errors import ConfigError
 
 
 def free_port() -> int:
@@ -70,3 +74,17 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float = 10.0, interval
 def shared_corpus() -> Path:
     """``../shared/corpus`` beside the project root (absent in a user's clone: tests skip)."""
     return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    """``text`` as ``tmp_path/locsync.yaml``."""
+    path = tmp_path / "locsync.yaml"
+    path.write_text(text)
+    return path
+
+
+def config_problems(tmp_path: Path, text: str) -> list[str]:
+    """The lines of the ``ConfigError`` that loading ``text`` must raise."""
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(tmp_path, text))
+    return str(info.value).splitlines()

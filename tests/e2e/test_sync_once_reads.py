@@ -8,43 +8,44 @@ counts the reads it serves (``group_reads``, ``job_reads`` in ``/_engine/stats``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from daemon.engine.translators.pseudo import pseudo_translate
 from tests.e2e.harness import EngineProcess, Project
 from tests.helpers import free_port
 
 
-def webhook_project(root: Path, engine: EngineProcess) -> Project:
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[EngineProcess]:
+    process = EngineProcess(tmp_path / "engine")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def sync_once(tmp_path: Path, engine: EngineProcess, locale: str) -> dict[str, int]:
+    """Run ``sync --once`` with webhooks to ``engine``; check ``locale``'s file; the engine's stats."""
     port = free_port()
-    return Project(root, provider=engine.lingo_provider(),
-                   server={"port": port, "publicUrl": f"http://127.0.0.1:{port}"})
+    project = Project(tmp_path / "repo", provider=engine.lingo_provider(),
+                      server={"port": port, "publicUrl": f"http://127.0.0.1:{port}"})
+    result = project.cli("sync", "--once", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert project.read(locale)["cart"]["items"] == pseudo_translate("You have {count} items", locale)
+    return engine.stats()
 
 
-def test_results_that_arrive_by_webhook_are_not_read_back(tmp_path: Path) -> None:
-    engine = EngineProcess(tmp_path / "engine")
-    try:
-        project = webhook_project(tmp_path / "repo", engine)
-        result = project.cli("sync", "--once", timeout=120)
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert project.read("fr")["cart"]["items"] == pseudo_translate("You have {count} items", "fr")
-        stats = engine.stats()
-        assert stats["deliveries_succeeded"] == 2
-        assert (stats["group_reads"], stats["job_reads"], stats["list_reads"]) == (0, 0, 0)
-    finally:
-        engine.stop()
+def test_results_that_arrive_by_webhook_are_not_read_back(tmp_path: Path, engine: EngineProcess) -> None:
+    stats = sync_once(tmp_path, engine, "fr")
+    assert stats["deliveries_succeeded"] == 2
+    assert (stats["group_reads"], stats["job_reads"], stats["list_reads"]) == (0, 0, 0)
 
 
-def test_results_held_back_by_the_provider_are_read_back(tmp_path: Path) -> None:
-    engine = EngineProcess(tmp_path / "engine")
-    try:
-        engine.knobs(pause_deliveries=True)
-        project = webhook_project(tmp_path / "repo", engine)
-        result = project.cli("sync", "--once", timeout=120)
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert project.read("de")["cart"]["items"] == pseudo_translate("You have {count} items", "de")
-        stats = engine.stats()
-        assert stats["deliveries_succeeded"] == 0
-        assert stats["group_reads"] >= 1 and stats["job_reads"] >= 2
-    finally:
-        engine.stop()
+def test_results_held_back_by_the_provider_are_read_back(tmp_path: Path, engine: EngineProcess) -> None:
+    engine.knobs(pause_deliveries=True)
+    stats = sync_once(tmp_path, engine, "de")
+    assert stats["deliveries_succeeded"] == 0
+    assert stats["group_reads"] >= 1 and stats["job_reads"] >= 2

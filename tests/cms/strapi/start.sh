@@ -22,29 +22,11 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NAME=strapi
 PORT=1337
-STATE_DIR=""
-INFO=""
-WATCH_PID=""
-MODE=foreground
-
-say() { printf 'strapi: %s\n' "$*" >&2; }
-die() { local code=$1; shift; say "ERROR: $*"; exit "$code"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --port) PORT=${2:?--port needs a value}; shift 2 ;;
-    --state-dir) STATE_DIR=${2:?--state-dir needs a value}; shift 2 ;;
-    --info) INFO=${2:?--info needs a value}; shift 2 ;;
-    --watch-pid) WATCH_PID=${2:?--watch-pid needs a value}; shift 2 ;;
-    --detach) MODE=detach; shift ;;
-    --install-only) MODE=install; shift ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die 2 "unknown argument: $1" ;;
-  esac
-done
+# shellcheck source=../server_lib.sh
+. "$HERE/../server_lib.sh"
+parse_options "$@"
 
 command -v node >/dev/null 2>&1 || die 3 "node is not installed (Strapi 5 needs Node.js 20 or 22)"
 command -v npm >/dev/null 2>&1 || die 3 "npm is not installed"
@@ -107,14 +89,7 @@ ensure_installed() {
   if ! good_modules "$dir/node_modules"; then
     cp package.json package-lock.json .npmrc "$dir/"
     npm_ci_in "$dir" || return 1
-    # drop installs for older lock files (each is ~720 MB); only stamp-named folders are ours
-    local old
-    for old in "$CACHE_ROOT"/*; do
-      case "$(basename "$old")" in
-        "$STAMP") ;;
-        *) if [[ "$(basename "$old")" =~ ^[0-9a-f]{64}$ ]]; then rm -rf "$old"; fi ;;
-      esac
-    done
+    prune_cache "$CACHE_ROOT" "$STAMP"  # installs for older lock files (each is ~720 MB)
   fi
   if [ -e node_modules ] && [ ! -L node_modules ]; then rm -rf node_modules; fi
   ln -sfn "$dir/node_modules" node_modules
@@ -131,15 +106,7 @@ if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
 [ "$MODE" = install ] && exit 0
 
 # --- start -----------------------------------------------------------------------------------
-MADE_STATE=0
-if [ -z "$STATE_DIR" ]; then
-  STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/locsync-strapi.XXXXXX")
-  MADE_STATE=1
-fi
-mkdir -p "$STATE_DIR"
-STATE_DIR=$(cd "$STATE_DIR" && pwd)
-[ -e "$STATE_DIR/data.db" ] && die 2 "$STATE_DIR/data.db exists: start.sh needs a fresh database"
-LOG="$STATE_DIR/strapi.log"
+make_state_dir data.db
 
 # Fresh random secrets for every run; nothing secret is committed.
 eval "$(node -e '
@@ -156,38 +123,18 @@ export STRAPI_PUBLIC_DIR="$STATE_DIR/public"
 export STRAPI_TELEMETRY_DISABLED=true BROWSER=none
 export NODE_ENV=${STRAPI_NODE_ENV:-development}
 
-STRAPI_PID=""
-WATCHER=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$WATCHER" ]; then kill "$WATCHER" 2>/dev/null || true; fi
-  if [ -n "$STRAPI_PID" ] && kill -0 "$STRAPI_PID" 2>/dev/null; then
-    kill -TERM "$STRAPI_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$STRAPI_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$STRAPI_PID" 2>/dev/null || true
-    wait "$STRAPI_PID" 2>/dev/null || true
-  fi
-  if [ "$MADE_STATE" = 1 ]; then rm -rf "$STATE_DIR"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+stop_server_on_exit
 
 T0=$(now)
 node node_modules/@strapi/strapi/bin/strapi.js start >"$LOG" 2>&1 &
-STRAPI_PID=$!
-say "started Strapi (pid $STRAPI_PID) on http://127.0.0.1:$PORT, log $LOG"
-if [ -n "$WATCH_PID" ] && [ "$MODE" = foreground ]; then
-  ( while kill -0 "$WATCH_PID" 2>/dev/null; do sleep 1; done; kill -TERM $$ 2>/dev/null ) &
-  WATCHER=$!
-fi
+SERVER_PID=$!
+say "started Strapi (pid $SERVER_PID) on http://127.0.0.1:$PORT, log $LOG"
+watch_test_runner
 
-if ! OUT=$(node provision.js "http://127.0.0.1:$PORT" "$STRAPI_PID"); then
+if ! OUT=$(node provision.js "http://127.0.0.1:$PORT" "$SERVER_PID"); then
   say "last lines of $LOG:"
   tail -n 40 "$LOG" >&2 || true
-  if kill -0 "$STRAPI_PID" 2>/dev/null; then exit 6; else exit 5; fi
+  if kill -0 "$SERVER_PID" 2>/dev/null; then exit 6; else exit 5; fi
 fi
 OUT=$(printf '%s' "$OUT" | node -e '
   const o = JSON.parse(require("fs").readFileSync(0, "utf8"));
@@ -196,20 +143,4 @@ OUT=$(printf '%s' "$OUT" | node -e '
 ' "$STATE_DIR" "$LOG")
 say "ready in $(since "$T0") s (healthy, admin registered, locales de+fr added, API token created)"
 
-if [ -n "$INFO" ]; then
-  printf '%s\n' "$OUT" > "$INFO.tmp.$$"
-  mv "$INFO.tmp.$$" "$INFO"
-fi
-printf '%s\n' "$OUT"
-
-if [ "$MODE" = detach ]; then
-  STRAPI_PID=""  # keep it running
-  MADE_STATE=0   # and keep its state
-  exit 0
-fi
-set +e
-wait "$STRAPI_PID"
-rc=$?
-STRAPI_PID=""
-say "Strapi exited with status $rc"
-exit "$rc"
+hand_over "$OUT"

@@ -23,30 +23,12 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NAME=wagtail
 PORT=8010
-STATE_DIR=""
-INFO=""
-WATCH_PID=""
-MODE=foreground
 START_TIMEOUT=${LOCSYNC_WAGTAIL_START_TIMEOUT:-60}
-
-say() { printf 'wagtail: %s\n' "$*" >&2; }
-die() { local code=$1; shift; say "ERROR: $*"; exit "$code"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --port) PORT=${2:?--port needs a value}; shift 2 ;;
-    --state-dir) STATE_DIR=${2:?--state-dir needs a value}; shift 2 ;;
-    --info) INFO=${2:?--info needs a value}; shift 2 ;;
-    --watch-pid) WATCH_PID=${2:?--watch-pid needs a value}; shift 2 ;;
-    --detach) MODE=detach; shift ;;
-    --install-only) MODE=install; shift ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die 2 "unknown argument: $1" ;;
-  esac
-done
+# shellcheck source=../server_lib.sh
+. "$HERE/../server_lib.sh"
+parse_options "$@"
 
 PYTHON=${LOCSYNC_WAGTAIL_PYTHON:-$(command -v python3 || true)}
 [ -n "$PYTHON" ] || die 3 "python3 is not installed (Wagtail 8 needs Python 3.10 or newer)"
@@ -82,14 +64,7 @@ install_venv() {
   rm -f "$log"
   printf '%s\n' "$STAMP" > "$VENV/.locsync-install-stamp"
   say "installed in $(since "$t0") s"
-  # drop venvs for older requirements; only stamp-named folders are ours
-  local old
-  for old in "$CACHE_ROOT"/*; do
-    case "$(basename "$old")" in
-      "$STAMP") ;;
-      *) if [[ "$(basename "$old")" =~ ^[0-9a-f]{64}$ ]]; then rm -rf "$old"; fi ;;
-    esac
-  done
+  prune_cache "$CACHE_ROOT" "$STAMP"  # venvs for older requirements
 }
 mkdir -p "$CACHE_ROOT"
 if command -v flock >/dev/null 2>&1; then
@@ -105,15 +80,7 @@ if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
 [ "$MODE" = install ] && exit 0
 
 # --- provision a fresh database ------------------------------------------------------------------
-MADE_STATE=0
-if [ -z "$STATE_DIR" ]; then
-  STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/locsync-wagtail.XXXXXX")
-  MADE_STATE=1
-fi
-mkdir -p "$STATE_DIR"
-STATE_DIR=$(cd "$STATE_DIR" && pwd)
-[ -e "$STATE_DIR/db.sqlite3" ] && die 2 "$STATE_DIR/db.sqlite3 exists: start.sh needs a fresh database"
-LOG="$STATE_DIR/wagtail.log"
+make_state_dir db.sqlite3
 
 export DJANGO_SETTINGS_MODULE=locsync_site.settings
 export WAGTAIL_DB="$STATE_DIR/db.sqlite3" WAGTAIL_MEDIA="$STATE_DIR/media"
@@ -123,24 +90,7 @@ WAGTAIL_SECRET_KEY=$("$VPY" -c 'import secrets; print(secrets.token_urlsafe(40))
 PASSWORD=$("$VPY" -c 'import secrets; print(secrets.token_urlsafe(16))')
 export WAGTAIL_SECRET_KEY
 
-SERVER_PID=""
-WATCHER=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$WATCHER" ]; then kill "$WATCHER" 2>/dev/null || true; fi
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ "$MADE_STATE" = 1 ]; then rm -rf "$STATE_DIR"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+stop_server_on_exit
 
 T0=$(now)
 "$VPY" manage.py migrate --no-input -v0 >>"$LOG" 2>&1 || { tail -n 40 "$LOG" >&2; die 6 "migrate failed"; }
@@ -153,10 +103,7 @@ T1=$(now)
 "$VPY" manage.py runserver "127.0.0.1:$PORT" --noreload --skip-checks >>"$LOG" 2>&1 &
 SERVER_PID=$!
 say "started Wagtail (pid $SERVER_PID) on http://127.0.0.1:$PORT, log $LOG"
-if [ -n "$WATCH_PID" ] && [ "$MODE" = foreground ]; then
-  ( while kill -0 "$WATCH_PID" 2>/dev/null; do sleep 1; done; kill -TERM $$ 2>/dev/null ) &
-  WATCHER=$!
-fi
+watch_test_runner
 
 # ready = the API answers an authenticated request; the server dying first is a start failure
 OUT=$("$VPY" - "http://127.0.0.1:$PORT" "$SERVER_PID" "$START_TIMEOUT" "$PROVISION" "$PASSWORD" "$STATE_DIR" "$LOG" <<'PY'
@@ -187,20 +134,4 @@ PY
 RSS=$(awk '/VmRSS/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?")
 say "ready in $(since "$T1") s after migrate+provision ($(since "$T0") s in all), RSS ${RSS} kB"
 
-if [ -n "$INFO" ]; then
-  printf '%s\n' "$OUT" > "$INFO.tmp.$$"
-  mv "$INFO.tmp.$$" "$INFO"
-fi
-printf '%s\n' "$OUT"
-
-if [ "$MODE" = detach ]; then
-  SERVER_PID=""  # keep it running
-  MADE_STATE=0   # and keep its state
-  exit 0
-fi
-set +e
-wait "$SERVER_PID"
-rc=$?
-SERVER_PID=""
-say "Wagtail exited with status $rc"
-exit "$rc"
+hand_over "$OUT"
