@@ -47,6 +47,10 @@ Sleep = Callable[[float], Awaitable[object]]
 #: short enough for one log event.
 STDERR_TAIL_LINES = 20
 
+#: From this many paths on, ``git add`` streams the new blobs into one pack file instead
+#: of one loose object file each (see ``_add_args``).
+BULK_ADD_MIN_PATHS = 32
+
 # Both index.lock ("fatal: Unable to create '…/index.lock': File exists.") and ref
 # locks ("cannot lock ref 'HEAD': Unable to create '…/HEAD.lock': File exists.").
 _LOCK_HELD = re.compile(r"Unable to create '(?P<path>[^']+\.lock)': File exists")
@@ -198,7 +202,7 @@ class GitRepo:
         staged = False
         try:
             # Inside the try: given an ignored path, `git add` fails yet stages the others.
-            await self._run(("add", "-A", "--", *_literal(present)))
+            await self._run(_add_args(present))
             staged = True
             changed = await self._staged_changes(paths)
             if not changed:
@@ -380,6 +384,21 @@ async def _exec(
         raise
     assert proc.returncode is not None
     return _Result(proc.returncode, stdout, stderr.decode("utf-8", errors="replace"))
+
+
+def _add_args(paths: Sequence[str]) -> tuple[str, ...]:
+    """``git add -A`` of ``paths``; for a large batch, with every blob written into one pack.
+
+    A loose object is a file of its own in a fan-out folder: creating 400 of them cost git
+    0.35 s of kernel time in a cold sync here, more than all of locsync's own writes.
+    ``core.bigFileThreshold=1`` (for this one call) sends every non-empty file through git's
+    bulk check-in, which streams them into a single pack: 0.03 s. Files that git converts
+    (``.gitattributes`` eol or filters such as LFS) still take git's usual path, so their
+    blobs are the same either way. Small batches keep loose objects: a pack per commit would
+    pile up and make ``git gc --auto`` repack the repository every 50 commits.
+    """
+    bulk = ("-c", "core.bigFileThreshold=1") if len(paths) >= BULK_ADD_MIN_PATHS else ()
+    return (*bulk, "add", "-A", "--", *_literal(paths))
 
 
 def _failure(args: Sequence[str], result: _Result) -> GitError:

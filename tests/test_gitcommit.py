@@ -9,7 +9,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from daemon.errors import GitError
-from daemon.gitcommit import CommitRequest, GitRepo, GitSettings
+from daemon.gitcommit import BULK_ADD_MIN_PATHS, CommitRequest, GitRepo, GitSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -195,6 +195,42 @@ async def test_untracked_files_are_added(repo: Path) -> None:
 
     assert lines(git(repo, "show", "--name-status", "--format=", "HEAD")) == ["A\tlocales/fr.json"]
     assert lines(git(repo, "ls-files", "--others")) == ["locales/it.json"]
+
+
+def object_counts(repo: Path) -> tuple[int, int]:
+    """(loose objects, pack files) in the repository's object store."""
+    counts = dict(line.split(": ") for line in lines(git(repo, "count-objects", "-v")))
+    return int(counts["count"]), int(counts["packs"])
+
+
+async def test_a_large_batch_is_added_as_one_pack_and_a_small_one_as_loose_objects(repo: Path) -> None:
+    """A cold sync's hundreds of files cost git one pack, not a file per blob; same blobs either way."""
+    many = [f"locales/de/part{n:03d}.json" for n in range(BULK_ADD_MIN_PATHS + 8)]
+    for n, rel in enumerate(many):
+        write(repo, rel, f'{{\n  "key": "Wert {n}"\n}}\n')
+    write(repo, ".gitattributes", "*.crlf text\n")  # a converted file keeps git's usual path
+    write(repo, "locales/de/windows.crlf", "zeile 1\r\nzeile 2\r\n")
+    git(repo, "add", ".gitattributes")
+    git(repo, "commit", "-q", "-m", "attributes")
+    loose, packs = object_counts(repo)
+
+    await committer(repo).commit(request(*many, "locales/de/windows.crlf"))
+
+    new_loose, new_packs = object_counts(repo)
+    assert new_packs == packs + 1
+    # the commit and its trees are loose objects as always; none of the 40 blobs is
+    assert new_loose - loose < len(many)
+    assert git(repo, "status", "--porcelain") == ""
+    for rel in many:
+        assert git(repo, "rev-parse", f"HEAD:{rel}").strip() == git(repo, "hash-object", rel).strip()
+    assert git(repo, "cat-file", "-p", "HEAD:locales/de/windows.crlf") == "zeile 1\nzeile 2\n"
+    git(repo, "fsck", "--strict")
+
+    write(repo, DE, '{\n  "hello": "Servus"\n}\n')
+    await committer(repo).commit(request(DE))
+
+    assert object_counts(repo)[1] == new_packs  # a small batch adds no pack
+    assert git(repo, "show", "HEAD:" + DE) == '{\n  "hello": "Servus"\n}\n'
 
 
 async def test_a_deleted_file_is_committed_as_a_deletion(repo: Path) -> None:
