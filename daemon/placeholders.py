@@ -142,10 +142,12 @@ _cached = functools.lru_cache(maxsize=256)(_scan)
 
 def problems(source: str, translation: str) -> list[str]:
     """What the translation lost, added or broke; an empty list means it is safe to write."""
-    expected = Counter(tokens_of(source))
-    found = Counter(tokens_of(translation))
-    if expected == found:
+    source_tokens, translation_tokens = tokens_of(source), tokens_of(translation)
+    # the usual answers without building two Counters (called for every key of every result)
+    if source_tokens == translation_tokens or sorted(source_tokens) == sorted(translation_tokens):
         return []
+    expected = Counter(source_tokens)
+    found = Counter(translation_tokens)
     out = []
     missing = expected - found
     extra = found - expected

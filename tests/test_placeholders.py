@@ -45,6 +45,8 @@ def test_faithful_translations_pass(source: str, translation: str) -> None:
         ("{g, select, male {He} other {They}}", "{g, select, masc {Er} other {Sie}}", "missing {g,select:male|other}"),
         ("{count, plural, one {# item} other {# items}}", "{n, plural, one {# Ding} other {# Dinge}}", "missing {count,plural:other}"),
         ("Hello {name}", "Hallo {name", "missing {name}"),
+        ("{n} of {n}", "{n} von", "missing {n}"),  # a repeated placeholder counts each time
+        ("{n}", "{n} {n}", "unexpected {n}"),
     ],
 )
 def test_broken_translations_are_named(source: str, translation: str, expected: str) -> None:
