@@ -140,6 +140,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    peer: tuple[str, int] | None = None
+    """The sender's address and port: one per TCP connection."""
 
     @property
     def json(self) -> dict[str, Any]:
@@ -166,7 +168,8 @@ class Receiver:
     def app(self) -> Starlette:
         async def hook(request: Request) -> Response:
             body = await request.body()
-            self.received.append(Received(dict(request.headers), body, time.time()))
+            peer = (request.client.host, request.client.port) if request.client else None
+            self.received.append(Received(dict(request.headers), body, time.time(), peer))
             if self.hold is not None:
                 await self.hold.wait()
             status = self.statuses.pop(0) if self.statuses else 200

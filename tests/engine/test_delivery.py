@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from daemon.engine.delivery import DELIVERY_CONNECTIONS
 from daemon.engine.translators.pseudo import depseudo
 from daemon.errors import WebhookRejected
 from daemon.webhooks.signatures import verify
@@ -148,6 +149,26 @@ async def test_a_hanging_receiver_does_not_block_others(eng: RunningEngine, rece
         assert slow.hold is not None
         slow.hold.set()
         await eng.wait_stats(deliveries_succeeded=2, deliveries_pending=0)
+
+
+async def test_a_burst_reuses_a_bounded_set_of_kept_alive_connections(
+    eng: RunningEngine, receiver: Receiver, secret: str
+) -> None:
+    """40 results at once reach the receiver over at most DELIVERY_CONNECTIONS connections.
+
+    httpx's default pool keeps 20 of up to 100 connections, so a burst opened a connection per
+    delivery beyond the 20th and closed it again: a handshake and a teardown each for the daemon.
+    """
+    await eng.knob(pause_deliveries=True)
+    locales = ["de", "fr", "es", "it", "nl", "pl", "pt", "sv"]
+    for n in range(5):
+        await eng.create(targetLocales=locales, data={"n": n}, callbackUrl=receiver.url)
+    await eng.knob(pause_deliveries=False)
+    await eng.wait_stats(deliveries_succeeded=40, deliveries_pending=0)
+    assert len(receiver.verified(secret)) == 40
+    peers = {r.peer for r in receiver.received}
+    assert None not in peers
+    assert 1 <= len(peers) <= DELIVERY_CONNECTIONS
 
 
 async def test_latency_knob_delays_jobs(eng: RunningEngine) -> None:
