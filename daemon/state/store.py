@@ -388,9 +388,15 @@ class StateStore:
             )
 
     def submission_accepted(self, submission: Submission, group_id: str, jobs: list[tuple[str, str, str]]) -> None:
-        """Record the provider's group and jobs (job id, locale, status) for a submission."""
+        """Record the provider's group and jobs (job id, locale, status) for a submission.
+
+        Without an fsync of its own (``deferred_fsync``): should power fail before the next
+        durable commit takes it to disk, the submission is pending again and is sent again with
+        the same idempotency key, which the provider answers with this same group; deliveries
+        for its jobs wait in the inbox meanwhile. A cold sync records 200 of these in a row.
+        """
         now = self.clock()
-        with self.write() as conn:
+        with self.deferred_fsync(), self.write() as conn:
             conn.execute(
                 "UPDATE submissions SET state = 'submitted', group_id = ?, submitted_at = ?, attempts = attempts + 1,"
                 " last_error = NULL WHERE id = ?",

@@ -157,3 +157,23 @@ def test_deferred_fsync_commits_are_visible_and_the_connection_is_full_again(tmp
             assert db.execute("SELECT outcome FROM inbox").fetchall() == [("received",)]
     finally:
         store.close()
+
+
+def test_a_recorded_submission_is_committed_without_an_fsync_of_its_own(tmp_path: Path) -> None:
+    """The 202 record can wait for the next durable commit (it is redone with the same key)."""
+    store = StateStore(tmp_path / "state.db")
+    statements: list[str] = []
+    try:
+        store.add_submission("doc", 1, "key-1", {"targetLocales": ["de"]}, {"de": {"k": "c"}})
+        (submission,) = store.pending_submissions()
+        store.conn.set_trace_callback(statements.append)
+        store.submission_accepted(submission, "ljg_1", [("ljb_1", "de", "queued")])
+        store.conn.set_trace_callback(None)
+        levels = [s for s in statements if s.startswith("PRAGMA synchronous")]
+        assert levels == ["PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"]
+        assert statements.index("COMMIT") < statements.index("PRAGMA synchronous=FULL")
+        assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again
+        with sqlite3.connect(tmp_path / "state.db") as db:
+            assert db.execute("SELECT job_id, group_id FROM jobs").fetchall() == [("ljb_1", "ljg_1")]
+    finally:
+        store.close()
