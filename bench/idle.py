@@ -2,7 +2,8 @@
 
 Generates ``--files`` source files (default 10,000; 100 per folder, 5 keys each) whose de/fr
 targets already exist (adopted at start-up, so nothing is sent), starts ``locsync run``
-(embedded engine, git enabled, default timers), waits for ``daemon_ready``, then for
+(git enabled, default timers; the reference engine in its own process unless ``--engine
+embedded``, as a remote provider would be), waits for ``daemon_ready``, then for
 ``--seconds`` (default 60) with nothing changing samples once a second, from
 ``/proc/<pid>/status`` and ``/proc/<pid>/stat``: RSS (mean and max over the window), CPU
 (utime + stime over the window, as % of one core), threads, open files and inotify watches.
@@ -77,9 +78,11 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--keys", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60.0, help="idle window")
-    parser.add_argument("--engine", choices=("embedded", "standalone"), default="embedded",
-                        help="standalone: the reference engine in its own process (lingo provider), as in "
-                             "production where the provider is a remote API; embedded adds the engine to locsync")
+    parser.add_argument("--engine", choices=("standalone", "embedded"), default="standalone",
+                        help="standalone (default): the reference engine in its own process (lingo provider), "
+                             "as in production where the provider is a remote API, and as bench/scale.py "
+                             "measures the cold sync; embedded adds the engine's own modules and state to "
+                             "locsync's process (the try-it-without-an-account setup)")
     args = parser.parse_args()
     warm_up()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs; "
