@@ -11,6 +11,7 @@ a secret, so a stray ``api_key=...`` can never reach the journal.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -23,10 +24,16 @@ import structlog
 _SECRET_NAME = re.compile(r"(?i)secret|token|api_?key|authorization|signature|password|cookie")
 
 
+@functools.lru_cache(maxsize=1024)
+def _names_a_secret(key: str) -> bool:
+    """Whether a field of this name is masked; cached, as the same few dozen names recur in every
+    event (a regex search per field was a quarter of the cost of a log line)."""
+    return key != "event" and _SECRET_NAME.search(key) is not None
+
+
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key in list(event):
-        if key != "event" and _SECRET_NAME.search(key):
-            event[key] = "**********"
+    for key in [key for key in event if _names_a_secret(key)]:
+        event[key] = "**********"
     return event
 
 
