@@ -747,4 +747,4 @@ class Syncer:
 
     def open_work(self) -> int:
         """Submissions not yet accepted plus jobs not yet applied (0 means all caught up)."""
-        return len(self.store.pending_submissions()) + len(self.store.jobs(states=("open", "received")))
+        return self.store.open_work_count()

@@ -371,6 +371,15 @@ class StateStore:
         rows = self._rows("SELECT * FROM submissions WHERE state = 'pending' ORDER BY id")
         return [self._submission(r) for r in rows]
 
+    def open_work_count(self) -> int:
+        """Submissions still pending plus jobs open or received: counted, not loaded (``sync --once``
+        asks after every pass, and loading meant parsing every received result's JSON)."""
+        row = self.conn.execute(
+            "SELECT (SELECT count(*) FROM submissions WHERE state = 'pending')"
+            " + (SELECT count(*) FROM jobs WHERE state IN ('open', 'received'))"
+        ).fetchone()
+        return int(row[0])
+
     def submissions(self, document: str | None = None) -> list[Submission]:
         if document is None:
             rows = self._rows("SELECT * FROM submissions ORDER BY id")
