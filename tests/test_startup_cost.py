@@ -58,3 +58,29 @@ def test_the_provider_builds_its_http_client_on_the_first_request() -> None:
         assert provider._http is None
 
     asyncio.run(scenario())
+
+
+def test_a_server_without_the_embedded_engine_loads_no_websocket_protocol() -> None:
+    """Only the engine serves a WebSocket; a daemon talking to a remote provider does not pay for one."""
+    statement = """
+import asyncio, socket
+import httpx
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from daemon.serving import HttpSide
+
+async def scenario():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = "http://127.0.0.1:%d/" % sock.getsockname()[1]
+    app = lambda: Starlette(routes=[Route("/", lambda request: PlainTextResponse("up"))])
+    side = HttpSide(sock, app)
+    await side.start()
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(url)).text == "up"
+    await side.stop()
+
+asyncio.run(scenario())
+"""
+    assert loaded_after(statement, ["websockets", "uvicorn.protocols.websockets.websockets_sansio_impl"]) == []
