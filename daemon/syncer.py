@@ -373,8 +373,10 @@ class Syncer:
                 if locale_plan.delete:
                     self.store.forget_keys(doc.id, locale, locale_plan.delete)
         # the new version, its outbox row and the source snapshot it was planned from: one
-        # transaction (one fsync), and a crash leaves all three or none
-        with self.store.write():
+        # transaction, and a crash leaves all three or none. Without an fsync of its own
+        # (deferred_fsync): lost to a power cut, the next scan plans the same version again
+        # from the same source, so the same idempotency key; a cold sync queues 200 in a row.
+        with self.store.deferred_fsync(), self.store.write():
             self._queue_and_snapshot(doc, plan, previous, report)
 
     def _queue_and_snapshot(

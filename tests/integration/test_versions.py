@@ -108,3 +108,39 @@ async def test_state_database_lost_same_content_same_key_new_content_new_key(
     assert keys[0] == keys[1] != keys[2]
     stats = eng.stats()
     assert stats["groups_created"] == 2 and stats["idempotent_replays"] == 1 and stats["idempotency_conflicts"] == 0
+
+
+async def test_a_queued_version_lost_to_a_power_cut_is_queued_again_with_the_same_key(
+    tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan's outbox transaction skips its own fsync: losing it must be harmless.
+
+    The state file is put back as a power cut right after the scan could leave it (the
+    transaction never reached the disk); the next scan queues the same version with the same
+    idempotency key, so a submission that did go out is answered with the same group.
+    """
+    _eng, url = engine
+    monkeypatch.setenv("LINGO_API_KEY", KEY)
+    loaded = make_project(tmp_path / "repo", {"a": "One", "b": "Two"}, provider={"kind": "lingo", "baseUrl": url})
+    state = loaded.state_path
+    async with wired(loaded) as wiring:
+        wiring.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = state.read_bytes()
+        statements: list[str] = []
+        wiring.store.conn.set_trace_callback(statements.append)
+        await wiring.syncer.scan()
+        wiring.store.conn.set_trace_callback(None)
+        (first,) = wiring.store.pending_submissions()
+    queued = next(n for n, s in enumerate(statements) if s.lstrip().startswith("INSERT OR IGNORE INTO submissions"))
+    levels = [s for s in statements[:queued] if s.startswith("PRAGMA synchronous")]
+    assert levels[-1:] == ["PRAGMA synchronous=NORMAL"]
+    assert "PRAGMA synchronous=FULL" in statements[queued:]  # and back to FULL after it
+
+    for leftover in (state.with_name(state.name + "-wal"), state.with_name(state.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    state.write_bytes(before)
+    async with wired(loaded) as wiring:
+        assert wiring.store.pending_submissions() == []
+        await wiring.syncer.scan()
+        (again,) = wiring.store.pending_submissions()
+    assert (again.version, again.idempotency_key, again.request) == (first.version, first.idempotency_key, first.request)
