@@ -80,9 +80,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="idle window")
     parser.add_argument("--engine", choices=("standalone", "embedded"), default="standalone",
                         help="standalone (default): the reference engine in its own process (lingo provider), "
-                             "as in production where the provider is a remote API, and as bench/scale.py "
-                             "measures the cold sync; embedded adds the engine's own modules and state to "
-                             "locsync's process (the try-it-without-an-account setup)")
+                             "as in production where the provider is a remote API, and as the cold-sync "
+                             "target is measured (scale.py --engine standalone); embedded adds the engine's "
+                             "own modules and state to locsync's process (the try-it-without-an-account setup)")
     args = parser.parse_args()
     warm_up()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs; "

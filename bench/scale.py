@@ -69,7 +69,8 @@ class Phase:
         ok = "" if all(r.code == 0 for r in self.runs) else f"  EXIT {[r.code for r in self.runs]}"
         runs = (f"  [{len(self.runs)} runs, wall s / cpu s: {', '.join(f'{r.wall:.3f}/{r.cpu:.2f}' for r in self.runs)}]"
                 if len(self.runs) > 1 else "")
-        return (f"{self.name:<8} {self.wall:7.3f} s  cpu {run.cpu:6.2f} s  rss {run.maxrss_mb:6.1f} MB  "
+        cpu = statistics.median(r.cpu for r in self.runs)
+        return (f"{self.name:<8} {self.wall:7.3f} s  cpu {cpu:6.2f} s  rss {run.maxrss_mb:6.1f} MB  "
                 f"provider req {provider:4d} (submit {http['POST /jobs/localization']}, "
                 f"group {http['GET /jobs/localization/groups/{id}']}, job {http['GET /jobs/localization/{id}']}, "
                 f"list {http['GET /jobs/localization']})  webhooks in {len(run.events('webhook_received'))}  "
@@ -144,7 +145,7 @@ def scaling(args: argparse.Namespace, folder: Path, rng: random.Random, engine: 
         found = phases(project, args.repeat, rng, first="adopt")
         base = base or {k: p.wall for k, p in found.items()}
         print("  " + f"{files:5d} files: " + "  ".join(
-            f"{k} {p.wall:6.3f} s ({p.wall / base[k]:.2f}x, cpu {p.typical.cpu:.2f} s)" for k, p in found.items()))
+            f"{k} {p.wall:6.3f} s ({p.wall / base[k]:.2f}x, cpu {statistics.median(r.cpu for r in p.runs):.2f} s)" for k, p in found.items()))
 
 
 def provider_config(engine: EngineProcess | None) -> dict[str, Any] | None:
@@ -182,8 +183,8 @@ def main() -> int:
             print(f"start-up floor (python -m daemon --version): {floor * 1000:.0f} ms")
             many = make_project(folder / "many", files=args.files, keys=KEYS_PER_FILE, seed=args.seed,
                                 config=provider_config(engine))
-            # other seeds: the same content would reuse the first run's idempotency keys, and the
-            # engine would answer with its finished groups instead of doing the work again
+            # other seeds: the same content would reuse the first run's idempotency keys, and a
+            # standalone engine would answer with its finished groups instead of doing the work again
             more_cold = tuple(make_project(folder / f"many-cold{n}", files=args.files, keys=KEYS_PER_FILE,
                                            seed=args.seed + n, config=provider_config(engine))
                               for n in range(1, args.cold_runs))

@@ -391,7 +391,7 @@ def _add_args(paths: Sequence[str]) -> tuple[str, ...]:
 
     A loose object is a file of its own in a fan-out folder: creating 400 of them cost git
     0.35 s of kernel time in a cold sync here, more than all of locsync's own writes.
-    ``core.bigFileThreshold=1`` (for this one call) sends every non-empty file through git's
+    ``core.bigFileThreshold=1`` (for this one call) sends every file over one byte through git's
     bulk check-in, which streams them into a single pack: 0.03 s. Files that git converts
     (``.gitattributes`` eol or filters such as LFS) still take git's usual path, so their
     blobs are the same either way. Small batches keep loose objects: a pack per commit would

@@ -374,8 +374,9 @@ class Syncer:
                     self.store.forget_keys(doc.id, locale, locale_plan.delete)
         # the new version, its outbox row and the source snapshot it was planned from: one
         # transaction, and a crash leaves all three or none. Without an fsync of its own
-        # (deferred_fsync): lost to a power cut, the next scan plans the same version again
-        # from the same source, so the same idempotency key; a cold sync queues 200 in a row.
+        # (deferred_fsync; a cold sync queues 200 in a row): submit_pending puts them on disk
+        # with one fsync before the provider hears of any, and until then a power cut only
+        # takes them back to what the next scan plans again.
         with self.store.deferred_fsync(), self.store.write():
             self._queue_and_snapshot(doc, plan, previous, report)
 
@@ -418,6 +419,10 @@ class Syncer:
                 next_due = wait if next_due is None else min(next_due, wait)
             else:
                 due.append(sub)
+        if due:
+            # the scan queued these without an fsync each (deferred_fsync): on disk before the
+            # provider hears of them, so a power cut cannot forget a version that went out
+            self.store.make_durable()
         queue = iter(due)
 
         async def worker() -> float | None:

@@ -35,9 +35,12 @@ log = structlog.get_logger("locsync.engine")
 IDLE_POLL_SECONDS = 5.0
 """A safety net only: new deliveries wake the loop, and a retry's due time sets the wait."""
 DELIVERY_CONNECTIONS = 16
-"""Connections per receiver, all kept alive: a burst of results queues for them instead of
-opening a connection per delivery (httpx's default keeps 20 of up to 100, so a 400-job burst
-opened and closed 156 connections to the daemon, a TCP handshake and a teardown each)."""
+"""Deliveries in flight per receiver origin, over connections that are all kept alive: a burst
+of results waits for a slot instead of opening a connection per delivery (httpx's default keeps
+20 of up to 100, so a 400-job burst opened and closed 156 connections to the daemon, a TCP
+handshake and a teardown each)."""
+KEPT_ALIVE = 64
+"""Idle connections kept per scheme, across origins (each origin uses at most DELIVERY_CONNECTIONS)."""
 
 
 def webhook_id_for(job_id: str) -> str:
@@ -81,7 +84,8 @@ class Deliverer:
         self._rng = rng
         self._wake = asyncio.Event()
         self._inflight: dict[str, asyncio.Task[None]] = {}
-        self._clients: dict[str, httpx.AsyncClient] = {}  # by receiver origin
+        self._clients: dict[bool, httpx.AsyncClient] = {}  # by "is https"
+        self._slots: dict[str, asyncio.Semaphore] = {}  # by receiver origin
 
     def wake(self) -> None:
         self._wake.set()
@@ -144,40 +148,53 @@ class Deliverer:
             self._inflight.pop(webhook_id, None)
             self._wake.set()
 
-    def _client_for(self, url: str) -> httpx.AsyncClient:
-        """One client per receiver origin, made on its first delivery.
-
-        Per origin, so a receiver that hangs holds only its own ``DELIVERY_CONNECTIONS``, never
-        another's. Only an https receiver's client builds a TLS context (MBs, ~40 ms) that
-        callbacks to ``http://`` (a local daemon) never use: redirects are not followed. A
-        delivery waiting for a free connection is queued, not failed (no pool timeout): each
-        one in flight is bounded by the connect, read and write timeouts.
-        """
-        parsed = httpx.URL(url)
-        origin = f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
-        client = self._clients.get(origin)
+    def _client_for(self, url: httpx.URL) -> httpx.AsyncClient:
+        """One client per scheme, made on the first delivery that needs it: a TLS context costs
+        MBs an idle engine need not hold, and ~40 ms that callbacks to ``http://`` (a local
+        daemon) never use (redirects are not followed, so a plain-http client never does TLS)."""
+        https = url.scheme != "http"
+        client = self._clients.get(https)
         if client is None:
-            timeout = httpx.Timeout(self._settings.delivery_timeout_seconds, pool=None)
-            limits = httpx.Limits(max_connections=DELIVERY_CONNECTIONS, max_keepalive_connections=DELIVERY_CONNECTIONS)
-            client = self._clients[origin] = httpx.AsyncClient(
-                timeout=timeout, verify=parsed.scheme != "http", limits=limits)
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=KEPT_ALIVE)
+            client = self._clients[https] = httpx.AsyncClient(
+                timeout=self._settings.delivery_timeout_seconds, verify=https, limits=limits)
         return client
 
+    def _slot_for(self, url: httpx.URL) -> asyncio.Semaphore:
+        """The origin's ``DELIVERY_CONNECTIONS`` slots: a receiver that hangs holds its own only."""
+        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
+        slot = self._slots.get(origin)
+        if slot is None:
+            slot = self._slots[origin] = asyncio.Semaphore(DELIVERY_CONNECTIONS)
+        return slot
+
     async def _post(self, row: DeliveryRow) -> tuple[bool, str]:
-        """One signed POST; returns (2xx?, short description). Never raises for HTTP trouble."""
-        client = self._client_for(row.url)
-        body = row.payload.encode()
-        headers = {
-            "content-type": "application/json",
-            "user-agent": "locsync-engine",
-            **signed_headers(self._settings.webhook_secret, row.webhook_id, int(time.time()), body),
-        }
-        self._store.bump("deliveries_attempted")
+        """One signed POST; returns (2xx?, short description). Never raises for HTTP trouble.
+
+        Signed once a slot is free, right before sending: a delivery that waited behind a
+        stalled receiver must not arrive with a timestamp it outwaited (the receiver's
+        tolerance is 5 minutes, and a refusal would cost it an attempt).
+        """
         try:
-            response = await client.post(row.url, content=body, headers=headers)
-        except (httpx.HTTPError, OSError, ValueError) as exc:  # transport trouble or an unusable URL
+            url = httpx.URL(row.url)
+            client = self._client_for(url)
+        except (httpx.InvalidURL, ValueError) as exc:  # passed validation, yet httpx cannot use it
+            self._store.bump("deliveries_attempted")
             self._store.bump("delivery_errors")
             return False, type(exc).__name__
+        async with self._slot_for(url):
+            body = row.payload.encode()
+            headers = {
+                "content-type": "application/json",
+                "user-agent": "locsync-engine",
+                **signed_headers(self._settings.webhook_secret, row.webhook_id, int(time.time()), body),
+            }
+            self._store.bump("deliveries_attempted")
+            try:
+                response = await client.post(url, content=body, headers=headers)
+            except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:  # transport trouble
+                self._store.bump("delivery_errors")
+                return False, type(exc).__name__
         if 200 <= response.status_code < 300:
             return True, f"HTTP {response.status_code}"
         self._store.bump("delivery_errors")

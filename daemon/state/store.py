@@ -112,6 +112,7 @@ class StateStore:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
         self.conn = conn
         self._lock = _write_lock(path)
+        self._deferring = False
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=10000")
@@ -204,18 +205,43 @@ class StateStore:
 
         They become durable with the next ``synchronous=FULL`` commit on this database (any
         connection: the WAL is one file, appended in order, and that commit fsyncs it all),
-        which in the daemon is the next delivery stored or the next result applied. An
-        application crash loses none of them (the frames are in the page cache); power loss
-        can drop only a suffix of them, never keep a later commit without an earlier one.
-        So use it only for steps that are redone identically when lost: the inbox processor
-        marks one stored delivery at a time handled, and a lost mark means it is handled
-        again. Never around a file write whose intent must be on disk first.
+        or with ``make_durable``. An application crash loses none of them (the frames are in
+        the page cache); power loss can drop only a suffix of them, never keep a later commit
+        without an earlier one. So use it only for steps that are redone identically when
+        lost, and call ``make_durable`` before anything outside the database acts on them (a
+        request to the provider, a file write whose intent must be on disk first).
+
+        Inside an open transaction SQLite cannot change the level: the block then simply
+        joins it, and that transaction's own commit decides (FULL). Nested, the outermost
+        block restores FULL.
         """
+        if self.conn.in_transaction or self._deferring:
+            yield
+            return
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        self._deferring = True
         try:
             yield
         finally:
+            self._deferring = False
+            if self.conn.in_transaction:  # a COMMIT that failed left it open; the error propagates
+                self.conn.execute("ROLLBACK")
             self.conn.execute("PRAGMA synchronous=FULL")
+
+    def make_durable(self) -> None:
+        """Put every commit made so far on disk, those of ``deferred_fsync`` blocks included.
+
+        One fsync of the write-ahead log, which holds every commit not yet checkpointed (a
+        checkpoint fsyncs the database file, so without a log file nothing is pending).
+        """
+        try:
+            fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         cursor = self.conn.execute(sql, params)

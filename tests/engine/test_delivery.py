@@ -8,10 +8,11 @@ from collections import Counter
 
 import pytest
 
+from daemon.engine import delivery as delivery_module
 from daemon.engine.delivery import DELIVERY_CONNECTIONS
 from daemon.engine.translators.pseudo import depseudo
 from daemon.errors import WebhookRejected
-from daemon.webhooks.signatures import verify
+from daemon.webhooks.signatures import signed_headers, verify
 from tests.engine.conftest import Receiver, RunningEngine
 from tests.helpers import serve, wait_until_async
 
@@ -169,6 +170,31 @@ async def test_a_burst_reuses_a_bounded_set_of_kept_alive_connections(
     peers = {r.peer for r in receiver.received}
     assert None not in peers
     assert 1 <= len(peers) <= DELIVERY_CONNECTIONS
+
+
+async def test_a_delivery_waiting_for_a_slot_is_signed_only_when_it_is_sent(
+    eng: RunningEngine, secret: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed before the wait, a delivery queued behind a stalled receiver would carry an old
+    timestamp, and the receiver refuses one older than its tolerance (an attempt lost)."""
+    signed: list[str] = []
+
+    def signing(secret_: str, webhook_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+        signed.append(webhook_id)
+        return signed_headers(secret_, webhook_id, timestamp, body)
+
+    monkeypatch.setattr(delivery_module, "DELIVERY_CONNECTIONS", 1)
+    monkeypatch.setattr(delivery_module, "signed_headers", signing)
+    slow = Receiver(hold=asyncio.Event())
+    async with serve(slow.app()) as url:
+        await eng.create(targetLocales=["de", "fr"], callbackUrl=url + "/hook")
+        await wait_until_async(lambda: len(slow.received) == 1)  # holds the one slot
+        assert len(signed) == 1
+        assert slow.hold is not None
+        slow.hold.set()
+        await eng.wait_stats(deliveries_succeeded=2, deliveries_pending=0)
+    assert sorted(signed) == sorted(slow.ids())
+    assert len(slow.verified(secret)) == 2
 
 
 async def test_latency_knob_delays_jobs(eng: RunningEngine) -> None:

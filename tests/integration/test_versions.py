@@ -113,11 +113,11 @@ async def test_state_database_lost_same_content_same_key_new_content_new_key(
 async def test_a_queued_version_lost_to_a_power_cut_is_queued_again_with_the_same_key(
     tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The scan's outbox transaction skips its own fsync: losing it must be harmless.
+    """The scan's outbox transaction skips its own fsync: losing it before any submit is harmless.
 
     The state file is put back as a power cut right after the scan could leave it (the
     transaction never reached the disk); the next scan queues the same version with the same
-    idempotency key, so a submission that did go out is answered with the same group.
+    idempotency key. (Once submitting starts, the rows are on disk first: the next test.)
     """
     _eng, url = engine
     monkeypatch.setenv("LINGO_API_KEY", KEY)
@@ -144,3 +144,30 @@ async def test_a_queued_version_lost_to_a_power_cut_is_queued_again_with_the_sam
         await wiring.syncer.scan()
         (again,) = wiring.store.pending_submissions()
     assert (again.version, again.idempotency_key, again.request) == (first.version, first.idempotency_key, first.request)
+
+
+async def test_queued_versions_are_on_disk_before_the_provider_hears_of_them(
+    tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _eng, url = engine
+    monkeypatch.setenv("LINGO_API_KEY", KEY)
+    loaded = make_project(tmp_path / "repo", {"a": "One", "b": "Two"}, provider={"kind": "lingo", "baseUrl": url})
+    events: list[str] = []
+    async with wired(loaded) as wiring:
+        await wiring.syncer.scan()
+        make_durable, submit = wiring.store.make_durable, wiring.syncer.provider.submit
+
+        def durable() -> None:
+            events.append("durable")
+            make_durable()
+
+        async def submitting(request: SubmitRequest) -> object:
+            events.append("post")
+            return await submit(request)
+
+        monkeypatch.setattr(wiring.store, "make_durable", durable)
+        monkeypatch.setattr(wiring.syncer.provider, "submit", submitting)
+        await wiring.syncer.submit_pending()
+        assert events == ["durable", "post"]
+        await wiring.syncer.submit_pending()  # nothing due: no fsync for nothing
+        assert events == ["durable", "post"]

@@ -177,3 +177,25 @@ def test_a_recorded_submission_is_committed_without_an_fsync_of_its_own(tmp_path
             assert db.execute("SELECT job_id, group_id FROM jobs").fetchall() == [("ljb_1", "ljg_1")]
     finally:
         store.close()
+
+
+def test_deferred_fsync_inside_a_transaction_joins_it_and_nesting_restores_full_once(tmp_path: Path) -> None:
+    """SQLite refuses to change the level inside a transaction: the block must not try."""
+    store = StateStore(tmp_path / "state.db")
+    level = lambda: store.conn.execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731
+    try:
+        store.inbox_add("msg_1", b"{}")
+        with store.write():
+            with store.deferred_fsync():  # raised "Safety level may not be changed inside a transaction"
+                store.inbox_done("msg_1", "received")
+            assert level() == 2
+        with store.deferred_fsync():
+            with store.deferred_fsync():
+                assert level() == 1
+            assert level() == 1  # the inner block does not end the outer one's deferral
+        assert level() == 2
+        store.make_durable()  # an fsync of the log; harmless with nothing pending
+        with sqlite3.connect(tmp_path / "state.db") as db:
+            assert db.execute("SELECT outcome FROM inbox").fetchall() == [("received",)]
+    finally:
+        store.close()
