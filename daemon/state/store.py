@@ -113,6 +113,7 @@ class StateStore:
         self.conn = conn
         self._lock = _write_lock(path)
         self._deferring = False
+        self._full_after_transaction = False
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=10000")
@@ -173,11 +174,16 @@ class StateStore:
                 return
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+                try:
+                    yield self.conn
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+            finally:
+                if self._full_after_transaction and not self.conn.in_transaction:
+                    self._full_after_transaction = False
+                    self.conn.execute("PRAGMA synchronous=FULL")  # deferred_fsync could not, see there
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -211,9 +217,10 @@ class StateStore:
         lost, and call ``make_durable`` before anything outside the database acts on them (a
         request to the provider, a file write whose intent must be on disk first).
 
-        Inside an open transaction SQLite cannot change the level: the block then simply
-        joins it, and that transaction's own commit decides (FULL). Nested, the outermost
-        block restores FULL.
+        Inside an open transaction SQLite cannot change the level: a block entered there
+        simply joins it, and that transaction's own commit decides (FULL). Nested, the
+        outermost block restores FULL; if a transaction is still open when it ends (a COMMIT
+        that failed), FULL comes back as soon as that transaction ends (``write``).
         """
         if self.conn.in_transaction or self._deferring:
             yield
@@ -224,9 +231,10 @@ class StateStore:
             yield
         finally:
             self._deferring = False
-            if self.conn.in_transaction:  # a COMMIT that failed left it open; the error propagates
-                self.conn.execute("ROLLBACK")
-            self.conn.execute("PRAGMA synchronous=FULL")
+            if self.conn.in_transaction:
+                self._full_after_transaction = True
+            else:
+                self.conn.execute("PRAGMA synchronous=FULL")
 
     def make_durable(self) -> None:
         """Put every commit made so far on disk, those of ``deferred_fsync`` blocks included.

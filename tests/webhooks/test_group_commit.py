@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import threading
@@ -194,8 +195,14 @@ def test_deferred_fsync_inside_a_transaction_joins_it_and_nesting_restores_full_
                 assert level() == 1
             assert level() == 1  # the inner block does not end the outer one's deferral
         assert level() == 2
+        with contextlib.ExitStack() as still_open:
+            with store.deferred_fsync():
+                still_open.enter_context(store.write())  # a transaction open when the block ends
+                store.inbox_done("msg_1", "received again")
+            assert level() == 1  # SQLite cannot change it yet, and nothing is rolled back
+        assert level() == 2  # restored as that transaction ended
         store.make_durable()  # an fsync of the log; harmless with nothing pending
         with sqlite3.connect(tmp_path / "state.db") as db:
-            assert db.execute("SELECT outcome FROM inbox").fetchall() == [("received",)]
+            assert db.execute("SELECT outcome FROM inbox").fetchall() == [("received again",)]
     finally:
         store.close()
