@@ -9,6 +9,7 @@ is the same harness's convergence with no kills at all, measured in the same run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -23,8 +24,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kills", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="run in this folder and keep it: every daemon's log, the state and the engine's database")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="locsync-chaos-") as folder:
+    with contextlib.ExitStack() as stack:
+        folder = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="locsync-chaos-")))
+        folder.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         baseline = run_chaos(Path(folder) / "baseline", kills=0, seed=args.seed)
         baseline_s = time.monotonic() - started
@@ -38,6 +43,8 @@ def main() -> int:
           f"baseline without kills {baseline_s:.1f}s; final convergence {report.converge_seconds:.1f}s "
           f"(baseline {baseline.converge_seconds:.1f}s)")
     bad = report.lost or report.duplicated or report.corrupt or report.mixed_commits or report.problems
+    if bad and args.keep:
+        print(f"kept for inspection: {args.keep / 'chaos'} (locsync-*.log per daemon run, .locsync/state.db)")
     return 1 if bad else 0
 
 
