@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -117,6 +118,7 @@ class SyncMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.store.close()
         self.loop.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)  # one repository per example: ~170 a run
 
     def target(self) -> dict[str, Any]:
         path = self.loaded.root / "locales/de.json"
