@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.config import LoadedConfig
 from daemon.engine.app import Engine
 from daemon.engine.settings import EngineSettings, Knobs
 from daemon.engine.translators.pseudo import pseudo_translate
@@ -33,12 +34,18 @@ async def engine(tmp_path: Path) -> AsyncIterator[tuple[Engine, str]]:
         await engine.stop()
 
 
-async def test_result_for_version_n_after_n_plus_1_does_not_overwrite_changed_keys(
-    tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    eng, url = engine
+@pytest.fixture
+def two_keys(tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch) -> LoadedConfig:
+    """A project with two source keys whose provider is the engine."""
     monkeypatch.setenv("LINGO_API_KEY", KEY)
-    loaded = make_project(tmp_path / "repo", {"a": "One", "b": "Two"}, provider={"kind": "lingo", "baseUrl": url})
+    return make_project(tmp_path / "repo", {"a": "One", "b": "Two"}, provider={"kind": "lingo", "baseUrl": engine[1]})
+
+
+async def test_result_for_version_n_after_n_plus_1_does_not_overwrite_changed_keys(
+    engine: tuple[Engine, str], two_keys: LoadedConfig
+) -> None:
+    eng, _url = engine
+    loaded = two_keys
     async with wired(loaded) as wiring:
         assert wiring.polling
         syncer = wiring.syncer
@@ -110,18 +117,14 @@ async def test_state_database_lost_same_content_same_key_new_content_new_key(
     assert stats["groups_created"] == 2 and stats["idempotent_replays"] == 1 and stats["idempotency_conflicts"] == 0
 
 
-async def test_a_queued_version_lost_to_a_power_cut_is_queued_again_with_the_same_key(
-    tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_queued_version_lost_to_a_power_cut_is_queued_again_with_the_same_key(two_keys: LoadedConfig) -> None:
     """The scan's outbox transaction skips its own fsync: losing it before any submit is harmless.
 
     The state file is put back as a power cut right after the scan could leave it (the
     transaction never reached the disk); the next scan queues the same version with the same
     idempotency key. (Once submitting starts, the rows are on disk first: the next test.)
     """
-    _eng, url = engine
-    monkeypatch.setenv("LINGO_API_KEY", KEY)
-    loaded = make_project(tmp_path / "repo", {"a": "One", "b": "Two"}, provider={"kind": "lingo", "baseUrl": url})
+    loaded = two_keys
     state = loaded.state_path
     async with wired(loaded) as wiring:
         wiring.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -147,13 +150,10 @@ async def test_a_queued_version_lost_to_a_power_cut_is_queued_again_with_the_sam
 
 
 async def test_queued_versions_are_on_disk_before_the_provider_hears_of_them(
-    tmp_path: Path, engine: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+    two_keys: LoadedConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _eng, url = engine
-    monkeypatch.setenv("LINGO_API_KEY", KEY)
-    loaded = make_project(tmp_path / "repo", {"a": "One", "b": "Two"}, provider={"kind": "lingo", "baseUrl": url})
     events: list[str] = []
-    async with wired(loaded) as wiring:
+    async with wired(two_keys) as wiring:
         await wiring.syncer.scan()
         make_durable, submit = wiring.store.make_durable, wiring.syncer.provider.submit
 
