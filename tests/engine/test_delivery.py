@@ -67,6 +67,15 @@ async def test_delivery_gives_up_after_the_schedule(eng: RunningEngine, receiver
     assert len(receiver.received) == 3
 
 
+async def test_a_callback_url_httpx_cannot_use_is_a_failed_attempt(eng: RunningEngine) -> None:
+    """It passes validation (an absolute https URL), but httpx refuses its host: each try is an
+    attempt that failed, and the schedule ends it, instead of a delivery task dying every pass."""
+    await eng.knob(delivery_retry_delays=[0.01, 0.01])
+    await eng.create(targetLocales=["de"], callbackUrl="https://\u2603\u2603.example/hook")
+    stats = await eng.wait_stats(deliveries_failed=1)
+    assert (stats["deliveries_attempted"], stats["delivery_errors"], stats["deliveries_pending"]) == (3, 3, 0)
+
+
 async def test_unreachable_receiver_is_retried(eng: RunningEngine) -> None:
     await eng.knob(delivery_retry_delays=[0.01])
     await eng.create(targetLocales=["de"], callbackUrl="http://127.0.0.1:9/hook")  # discard port: refused
