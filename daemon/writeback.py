@@ -61,6 +61,14 @@ def merge_result(
     outcome = MergeOutcome(values)
     for key, translated in result.items():
         record = records.get(key)
+        # The target already holds exactly this result's value, yet the record says otherwise:
+        # this result was written before, and a crash came before its record did (a chunk's
+        # records commit after its files). Stale or not, the value is ours, not a person's edit:
+        # recorded as such, so no later plan or merge mistakes it for one and keeps it forever.
+        ours_unrecorded = (
+            record is not None and isinstance(translated, str) and values.get(key) == translated
+            and record.written_hash != value_hash(translated)
+        )
         if (
             key not in source
             or not isinstance(translated, str)
@@ -69,6 +77,8 @@ def merge_result(
             or record.sent_version != version
         ):
             outcome.stale.append(key)
+            if ours_unrecorded:
+                outcome.written[key] = (value_hash(translated), "machine")
             continue
         if record.sent_checksum != source_checksums.get(key):
             # The source moved on after this version was sent and nothing newer is in flight:
@@ -76,6 +86,8 @@ def merge_result(
             # has meanwhile returned to what this version carried.
             outcome.stale.append(key)
             outcome.resend.append(key)
+            if ours_unrecorded:
+                outcome.written[key] = (value_hash(translated), "machine")
             continue
         broken = problems(str(source[key]), translated)
         if broken:
