@@ -587,8 +587,10 @@ class Syncer:
         An intent whose job then writes nothing (a target that does not parse) is taken back
         with the records, so git never commits a file locsync did not write. A crash between
         a file and its record leaves the job "received", and applying it again finds the file
-        already holding the result. Only for file sources: a CMS write awaits the network,
-        and no transaction stays open across that.
+        already holding the result and records it as locsync's, even if the result has gone
+        stale meanwhile (``merge_result``): else the next scan would take it for a person's
+        edit. Only for file sources: a CMS write awaits the network, and no transaction stays
+        open across that.
         """
         applied = 0
         sources: dict[str, Content] = {}  # one read of the source per document and pass

@@ -95,7 +95,9 @@ stop_server_on_exit
 T0=$(now)
 "$VPY" manage.py migrate --no-input -v0 >>"$LOG" 2>&1 || { tail -n 40 "$LOG" >&2; die 6 "migrate failed"; }
 say "migrated in $(since "$T0") s"
-PROVISION=$("$VPY" manage.py locsync_provision --password "$PASSWORD" 2>>"$LOG") \
+# "--password=...": a token_urlsafe password starts with "-" one time in 64, and argparse then
+# takes "--password -x..." for a missing value (a run failed so)
+PROVISION=$("$VPY" manage.py locsync_provision --password="$PASSWORD" 2>>"$LOG") \
   || { tail -n 40 "$LOG" >&2; die 6 "provisioning (superuser, locales, API token) failed"; }
 
 # --- start -----------------------------------------------------------------------------------
