@@ -61,34 +61,30 @@ def merge_result(
     outcome = MergeOutcome(values)
     for key, translated in result.items():
         record = records.get(key)
-        # The target already holds exactly this result's value, yet the record says otherwise:
-        # this result was written before, and a crash came before its record did (a chunk's
-        # records commit after its files). Stale or not, the value is ours, not a person's edit:
-        # recorded as such, so no later plan or merge mistakes it for one and keeps it forever.
-        ours_unrecorded = (
-            record is not None and isinstance(translated, str) and values.get(key) == translated
-            and record.written_hash != value_hash(translated)
-        )
-        if (
+        stale = (
             key not in source
             or not isinstance(translated, str)
             or rules.classify(key) not in ("translate", "preserved")
             or record is None
             or record.sent_version != version
-        ):
+        )
+        # The source moved on after this version was sent and nothing newer is in flight:
+        # forget the send, so the next plan sends the key again even if the source text
+        # has meanwhile returned to what this version carried.
+        resend = not stale and record is not None and record.sent_checksum != source_checksums.get(key)
+        if stale or resend:
             outcome.stale.append(key)
-            if ours_unrecorded:
+            if resend:
+                outcome.resend.append(key)
+            # The target already holds exactly this result's value, yet the record says
+            # otherwise: this result was written before, and a crash came before its record did
+            # (a chunk's records commit after its files). The value is ours, not a person's
+            # edit: recorded as such, so no later plan or merge takes it for one and keeps it.
+            if (record is not None and isinstance(translated, str) and values.get(key) == translated
+                    and record.written_hash != value_hash(translated)):
                 outcome.written[key] = (value_hash(translated), "machine")
             continue
-        if record.sent_checksum != source_checksums.get(key):
-            # The source moved on after this version was sent and nothing newer is in flight:
-            # forget the send, so the next plan sends the key again even if the source text
-            # has meanwhile returned to what this version carried.
-            outcome.stale.append(key)
-            outcome.resend.append(key)
-            if ours_unrecorded:
-                outcome.written[key] = (value_hash(translated), "machine")
-            continue
+        assert isinstance(translated, str) and record is not None  # else it was stale, above
         broken = problems(str(source[key]), translated)
         if broken:
             outcome.rejected[key] = "; ".join(broken)
