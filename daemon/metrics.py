@@ -73,6 +73,7 @@ class Metrics:
             "locsync_webhook_deliveries", "Webhook deliveries by result (accepted, duplicate, rejected) and reason.",
             ["result", "reason"], registry=r,
         )
+        self._webhook_children: dict[tuple[str, str], Counter] = {}  # reasons are our own few names
         self.writeback_latency = Histogram(
             "locsync_writeback_latency_seconds",
             "From a result reaching locsync (webhook accepted, or fetched by catch-up) to its file on disk.",
@@ -108,7 +109,12 @@ class Metrics:
     # --- events ---------------------------------------------------------------------------
 
     def webhook(self, result: str, reason: str = "") -> None:
-        self.webhook_deliveries.labels(result=result, reason=reason).inc()
+        # the labelled child is looked up once per outcome: ``labels()`` costs a lock and a
+        # tuple of str() calls, for every delivery (``bench/ingest.py``)
+        child = self._webhook_children.get((result, reason))
+        if child is None:
+            child = self._webhook_children[(result, reason)] = self.webhook_deliveries.labels(result=result, reason=reason)
+        child.inc()
 
     def result_arrived(self, job_id: str, channel: str) -> None:
         """Start the write-back clock of ``job_id`` (the first arrival wins)."""

@@ -45,6 +45,9 @@ WRITER_IDLE_SECONDS = 5.0
 """The writer thread (and its connection) goes away after this long without a delivery."""
 
 _Waiter = tuple[str, bytes, float, "asyncio.Future[bool]"]
+_ACCEPTED = b'{"ok":true,"duplicate":false}'
+_DUPLICATE = b'{"ok":true,"duplicate":true}'
+"""The two answers to a stored delivery, rendered once (JSONResponse would encode each time)."""
 
 
 class GroupCommit:
@@ -87,8 +90,8 @@ class GroupCommit:
             # parsed in this iteration join the same batch, and the loop keeps the GIL meanwhile
             self._kick_due = True
             loop.call_soon(self._kick)
-        # shield: a cancelled request must not cancel the batch's future under the writer
-        return await asyncio.shield(future)
+        # no shield needed: each waiter has its own future, and _resolve skips a cancelled one
+        return await future
 
     def waiting(self) -> int:
         """Deliveries queued or being committed: not answered yet."""
@@ -225,7 +228,7 @@ class WebhookReceiver:
         log.info("webhook_received", webhook_id=webhook_id, duplicate=not stored, body_bytes=len(body), **ids)
         if stored:
             self.on_stored()
-        return JSONResponse({"ok": True, "duplicate": not stored})
+        return Response(_DUPLICATE if not stored else _ACCEPTED, media_type="application/json")
 
     async def _read_body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length")
