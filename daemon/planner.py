@@ -10,7 +10,9 @@ Rules per target locale and source key, by the key's rule class:
   so pointing locsync at a project with existing translations does not retranslate them.
   A value we wrote that has since disappeared from the target is sent again.
   A value that differs from what we wrote was edited by hand: it is recorded as ``human``
-  and never sent or overwritten again (until it is deleted from the target).
+  and never sent or overwritten again (until it is deleted from the target). Unless it is
+  the value of a result received and not yet applied: then locsync wrote it and crashed
+  before recording it, and applying that result settles the key.
 
 Keys in the target that are not in the source are deleted when they were ours (we hold a
 record, or the key was in the previous source snapshot); keys we never knew are left alone.
@@ -18,6 +20,7 @@ record, or the key was in the previous source snapshot); keys we never knew are 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from daemon.checksums import value_hash
@@ -34,6 +37,8 @@ class LocaleInput:
     locale: str
     target: dict[str, Leaf] | None
     records: dict[str, LocaleKeyRecord]
+    unapplied: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per key, the values that results received for this locale but not yet applied carry."""
 
 
 @dataclass
@@ -140,7 +145,10 @@ def _plan_locale(
             continue
         if present and record.written_hash is not None and record.provenance != "human":
             current = value_hash(target[key])
-            if current != record.written_hash:
+            # a value of a result received and not yet applied: locsync wrote it, and a crash
+            # came before the record did (a chunk's records commit after its files). Not a
+            # person's edit: applying that result again records it as locsync's (merge_result)
+            if current != record.written_hash and target[key] not in given.unapplied.get(key, ()):
                 plan.human[key] = current
                 plan.reasons[key] = "edited by hand: kept"
                 continue

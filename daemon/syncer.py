@@ -116,6 +116,8 @@ class Syncer:
         # parallel to config.sources; a CMS source has an empty FileSource (it matches no file)
         self.sources = [FileSource(s, self.root) for s in self.config.sources]
         self.rules = [KeyRules(s.locked_keys, s.ignored_keys, s.preserved_keys) for s in self.config.sources]
+        self._unapplied: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+        """``_unapplied_values`` as the current scan pass found them."""
         self.formats: list[Format] = [get_format(s.format) for s in self.config.sources]
         self.cms: dict[int, CmsSource] = {}
         if any(s.cms is not None for s in self.config.sources):
@@ -202,6 +204,7 @@ class Syncer:
         once for its stats and its scan: ``fastpath.stats_and_listing``).
         """
         report = ScanReport(keep_plans=keep_plans)
+        self._unapplied = self._unapplied_values()
         known = {} if dry_run else self.store.scan_fingerprints()
         done: dict[str, str] = {}
         for index, doc in self.documents() if listing is None else listing:
@@ -221,6 +224,19 @@ class Syncer:
                 await self.poll_cms(index, report, allow_deletions=allow_deletions, dry_run=dry_run)
         return report
 
+    def _unapplied_values(self) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
+        """Per document and locale, the values of results received and not yet applied.
+
+        A crash between a chunk's file writes and its records leaves such a value in a target
+        with no record of it: the scan must not take it for a person's edit. Usually empty."""
+        values: dict[tuple[str, str], dict[str, set[str]]] = {}
+        for job in self.store.jobs(states=("received",)):
+            keys = values.setdefault((job.document, job.locale), {})
+            for key, value in (job.result or {}).items():
+                if isinstance(value, str):
+                    keys.setdefault(key, set()).add(value)
+        return {where: {key: frozenset(v) for key, v in keys.items()} for where, keys in values.items()}
+
     async def poll_cms(
         self, index: int, report: ScanReport | None = None, *, allow_deletions: bool = False, dry_run: bool = False
     ) -> ScanReport:
@@ -229,7 +245,9 @@ class Syncer:
         The cursor only moves past entries handled in full: a CMS error stops the poll, and the
         next one starts again from the first entry not handled.
         """
-        report = report if report is not None else ScanReport()
+        if report is None:  # a poll of its own, not part of a scan
+            report = ScanReport()
+            self._unapplied = self._unapplied_values()
         source = self.cms[index]
         try:
             cursor, items = await source.changed(self.store)
@@ -336,7 +354,8 @@ class Syncer:
             target = await doc.read_target(locale)
             targets[locale] = target
             records = self.store.locale_records(doc.id, locale)
-            inputs.append(LocaleInput(locale, target.entries if target else None, records))
+            inputs.append(LocaleInput(locale, target.entries if target else None, records,
+                                      self._unapplied.get((doc.id, locale), {})))
         previous = self.store.source_checksums(doc.id)
         plan = plan_document(doc.id, source.entries, previous, inputs, self.rules[index])
         if report.keep_plans:

@@ -80,8 +80,11 @@ def merge_result(
             # otherwise: this result was written before, and a crash came before its record did
             # (a chunk's records commit after its files). The value is ours, not a person's
             # edit: recorded as such, so no later plan or merge takes it for one and keeps it.
+            # An older result than the one recorded cannot be that write (it came after the
+            # recorded one); its value may equal the newer one's, whose own apply records it.
             if (record is not None and isinstance(translated, str) and values.get(key) == translated
-                    and record.written_hash != value_hash(translated)):
+                    and record.written_hash != value_hash(translated)
+                    and version >= (record.written_version or 0)):
                 outcome.written[key] = (value_hash(translated), "machine")
             continue
         assert isinstance(translated, str) and record is not None  # else it was stale, above

@@ -70,6 +70,20 @@ def test_manual_edit_is_detected_and_not_resent() -> None:
     assert de.send == {}
 
 
+def test_value_of_a_received_result_not_yet_recorded_is_not_a_manual_edit() -> None:
+    """A crash between a result's file write and its record: the scan must not keep the value
+    as a person's, and still sends the key whose source moved on (found by bench/chaos.py)."""
+    records = {"a": rec("Hello", written="Hallo"), "b": rec("World", written="Welt")}
+    target = {"a": "Servus", "b": "Erde"}
+    plan = plan_document("doc", {"a": "Hello", "b": "Earth"}, {},
+                         [LocaleInput("de", target, records, {"a": frozenset({"Servus"}), "b": frozenset({"Erde"})})], RULES)
+    de = plan.locales[0]
+    assert de.human == {}
+    assert de.send.keys() == {"b"}  # its source changed; "a" waits for its result's apply
+    _, without = plan_de({"a": "Hello", "b": "Earth"}, target, records)
+    assert without.human.keys() == {"a", "b"}  # the same values with no received result: edits
+
+
 def test_value_we_wrote_then_removed_from_target_is_sent_again() -> None:
     _, de = plan_de({"a": "Hello"}, {}, {"a": rec("Hello", written="Hallo")})
     assert de.send.keys() == {"a"}

@@ -55,3 +55,15 @@ def test_a_stale_result_over_a_different_value_records_nothing() -> None:
     )
     assert outcome.written == {}
     assert outcome.resend == ["k"]
+
+
+def test_an_older_result_than_the_recorded_write_is_not_claimed() -> None:
+    """v119 carries the same text as the unrecorded v121 write, but it came before v120's
+    recorded write, so it cannot be that write: recording it would take written_version back."""
+    outcome = merge_result(
+        target={"k": V121}, result={"k": V121}, version=119, source={"k": NEW_SOURCE},
+        source_checksums={"k": value_hash(NEW_SOURCE)}, records={"k": record(sent_version=121, sent_source=OLD_SOURCE)},
+        rules=KeyRules(),
+    )
+    assert outcome.stale == ["k"]
+    assert outcome.written == {}
