@@ -110,6 +110,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.deliveries = 0
         self.seen_versions: dict[str, int] = {}
         self.seen_hashes: dict[str, str | None] = {}
+        self.previous_target: dict[str, Any] = {}  # as the last invariant check saw it
         self._open()
 
     def _open(self) -> None:
@@ -204,13 +205,16 @@ class SyncMachine(RuleBasedStateMachine):
     @invariant()
     def target_only_holds_real_translations_and_never_goes_back(self) -> None:
         target = self.target()
+        before, self.previous_target = self.previous_target, dict(target)
         for key, value in target.items():
             assert value in {pseudo_translate(t, "de") for t in self.history[key]}, (key, value)
         for key, record in self.store.locale_records(DOC, "de").items():
-            # a crash's unrecorded write of a stale result is recorded as locsync's with the key
-            # due again (sent checksum forgotten) or a newer version in flight
+            # a crash's unrecorded write of a stale result is recorded as locsync's, leaving the
+            # file as it was, with the key due again (sent checksum forgotten) or a newer version
+            # in flight; any step that changes the file must still write the current translation
             pending = record.sent_checksum is None or (record.sent_version or 0) > (record.written_version or 0)
-            if record.written_hash != self.seen_hashes.get(key) and record.provenance == "machine" and not pending:
+            claimed = pending and key in before and before.get(key) == target.get(key)
+            if record.written_hash != self.seen_hashes.get(key) and record.provenance == "machine" and not claimed:
                 # a value written in this step translates the source as it is now, never an older text
                 assert target.get(key) == pseudo_translate(self.source[key], "de"), (key, target, self.source)
             self.seen_hashes[key] = record.written_hash
