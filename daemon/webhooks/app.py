@@ -228,7 +228,7 @@ class WebhookReceiver:
         log.info("webhook_received", webhook_id=webhook_id, duplicate=not stored, body_bytes=len(body), **ids)
         if stored:
             self.on_stored()
-        return Response(_DUPLICATE if not stored else _ACCEPTED, media_type="application/json")
+        return Response(_ACCEPTED if stored else _DUPLICATE, media_type="application/json")
 
     async def _read_body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length")
