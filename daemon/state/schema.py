@@ -22,8 +22,9 @@ Tables, and the question each one answers:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
-"""1: the tables up to ``meta``; 2: ``noop_snapshot``, ``scan_fingerprints`` and their triggers.
+SCHEMA_VERSION = 3
+"""1: the tables up to ``meta``; 2: ``noop_snapshot``, ``scan_fingerprints`` and their triggers;
+3: the indexes on state that let the loop's questions skip the request and result bodies.
 A database at an older version gets what is missing at the next start (``StateStore._migrate``)."""
 
 TABLES = (
@@ -65,6 +66,10 @@ TABLES = (
         submitted_at REAL,
         UNIQUE (document, version)
     )""",
+    # ``sync --once`` and the daemon ask after every pass what is pending and how far each
+    # document got: without these, each question read every row with its request body
+    # (a cold sync of 200 files read 43,000 pages for them, most of its reads)
+    "CREATE INDEX IF NOT EXISTS submissions_progress ON submissions (state, document, version)",
     """CREATE TABLE IF NOT EXISTS jobs (
         job_id TEXT PRIMARY KEY,
         group_id TEXT NOT NULL,
@@ -77,7 +82,8 @@ TABLES = (
         error TEXT,
         updated_at REAL NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state)",
+    "DROP INDEX IF EXISTS jobs_state",  # schema 1 and 2; jobs_progress leads with state too
+    "CREATE INDEX IF NOT EXISTS jobs_progress ON jobs (state, document, version)",
     "CREATE INDEX IF NOT EXISTS jobs_group ON jobs (group_id)",
     """CREATE TABLE IF NOT EXISTS inbox (
         webhook_id TEXT PRIMARY KEY,
@@ -86,7 +92,8 @@ TABLES = (
         processed_at REAL,
         outcome TEXT
     )""",
-    "CREATE INDEX IF NOT EXISTS inbox_unprocessed ON inbox (processed_at)",
+    "DROP INDEX IF EXISTS inbox_unprocessed",  # schema 1 and 2: the queue's order took a sort
+    "CREATE INDEX IF NOT EXISTS inbox_queue ON inbox (processed_at, received_at)",
     """CREATE TABLE IF NOT EXISTS pending_commits (
         path TEXT PRIMARY KEY,
         document TEXT NOT NULL,

@@ -104,7 +104,7 @@ def test_any_state_change_of_a_document_drops_its_fingerprint(tmp_path: Path, ch
 
 
 def test_a_version_1_database_is_migrated_at_open(tmp_path: Path) -> None:
-    """A state file from before fingerprints (schema 1) gets the new tables and triggers, keeps its rows."""
+    """A state file from before fingerprints (schema 1) gets the new tables, triggers and indexes, keeps its rows."""
     import sqlite3
 
     from daemon.state.schema import TABLES
@@ -112,22 +112,28 @@ def test_a_version_1_database_is_migrated_at_open(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     with sqlite3.connect(path) as conn:
         for statement in TABLES:
-            if "noop_snapshot" not in statement and "scan_fingerprints" not in statement:
+            if not any(name in statement for name in ("noop_snapshot", "scan_fingerprints", "INDEX")):
                 conn.execute(statement)
+        conn.execute("CREATE INDEX jobs_state ON jobs (state)")  # schema 1 and 2's indexes
+        conn.execute("CREATE INDEX jobs_group ON jobs (group_id)")
+        conn.execute("CREATE INDEX inbox_unprocessed ON inbox (processed_at)")
         conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
         conn.execute("INSERT INTO documents (id, next_version) VALUES ('doc', 7)")
     store = StateStore(path)
     try:
-        assert store.get_meta("schema_version") == "2"
+        assert store.get_meta("schema_version") == "3"
         assert store.next_version("doc") == 7
         store.save_scan_fingerprints({"doc": "f"})
         store.record_written("doc", "de", {"k": ("h", "machine")})
         assert store.scan_fingerprints() == {}  # the triggers came with the migration
+        indexes = {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"submissions_progress", "jobs_progress", "jobs_group", "inbox_queue"} <= indexes  # schema 3
+        assert not {"jobs_state", "inbox_unprocessed"} & indexes
     finally:
         store.close()
     again = StateStore(path)  # current: opens without migrating (no write at all)
     try:
-        assert again.get_meta("schema_version") == "2"
+        assert again.get_meta("schema_version") == "3"
     finally:
         again.close()
 
