@@ -37,7 +37,7 @@ from daemon.formats.base import Format
 from daemon.gitcommit import CommitRequest, GitRepo
 from daemon.idempotency import idempotency_key
 from daemon.keyrules import KeyRules
-from daemon.planner import DocumentPlan, LocaleInput, deletion_share, plan_document
+from daemon.planner import DocumentPlan, LocaleInput, deletion_share, localized_checksums, plan_document
 from daemon.plurals import expand_for
 from daemon.providers.base import TERMINAL_OK, Provider, SubmitRequest, is_terminal
 from daemon.sources.document import Content, DocumentIO
@@ -50,6 +50,9 @@ if TYPE_CHECKING:
     from daemon.cms.source import CmsSource
 
 log = structlog.get_logger("locsync.sync")
+
+SourceReads = dict[str, tuple[Content, dict[str, str]]]
+"""Per apply pass: each document's source as read, and its keys' checksums."""
 
 LIST_WALK_MAX_PAGES = 10
 SUBMIT_CONCURRENCY = 8
@@ -612,7 +615,7 @@ class Syncer:
         open across that.
         """
         applied = 0
-        sources: dict[str, Content] = {}  # one read of the source per document and pass
+        sources: SourceReads = {}  # one read of the source per document and pass
         jobs = self.store.jobs(states=("received",))
         for start in range(0, len(jobs), APPLY_CHUNK):
             chunk = jobs[start:start + APPLY_CHUNK]
@@ -667,7 +670,7 @@ class Syncer:
         return paths, added
 
     async def _apply_logged(
-        self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: dict[str, Content]
+        self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: SourceReads
     ) -> bool:
         with structlog.contextvars.bound_contextvars(
             document=job.document, locale=job.locale, group_id=job.group_id, job_id=job.job_id
@@ -690,7 +693,7 @@ class Syncer:
         return False
 
     async def _apply_with_retry(
-        self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: dict[str, Content], attempts: int = 5
+        self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: SourceReads, attempts: int = 5
     ) -> bool:
         """Apply, re-reading the target if someone saved it while we merged (their edit wins)."""
         for _attempt in range(attempts - 1):
@@ -700,19 +703,22 @@ class Syncer:
                 log.info("target_changed_during_write", path=str(exc.path), retrying=True)
         return await self._apply(job, found, sources)
 
-    async def _apply(self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: dict[str, Content]) -> bool:
+    async def _apply(self, job: JobRow, found: tuple[int, DocumentIO] | None, sources: SourceReads) -> bool:
         if found is None or job.locale not in found[1].target_locales:
             log.warning("result_for_unknown_target", hint="the document or locale is no longer configured")
             self.store.job_applied(job.job_id)
             return False
         index, doc = found
-        # one read of the source per document and pass: its locales' results usually arrive together
-        source = sources.get(doc.id)
-        if source is None:
-            source = sources[doc.id] = await doc.read_source()
+        # one read (and hashing) of the source per document and pass: its locales' results
+        # usually arrive together
+        read = sources.get(doc.id)
+        if read is None:
+            content = await doc.read_source()
+            read = sources[doc.id] = (content, {key: value_hash(value) for key, value in content.entries.items()})
+        source, source_checksums = read
         target = await doc.read_target(job.locale)
         localized = expand_for(source.entries, job.locale)
-        checksums = {key: value_hash(value) for key, value in localized.items()}
+        checksums = localized_checksums(source.entries, source_checksums, localized)
         outcome = merge_result(
             target=target.entries if target else None,
             result=job.result or {},

@@ -112,3 +112,20 @@ def test_data_sent_is_union_of_locale_needs_in_source_order() -> None:
     plan = plan_document("doc", source, {}, locales, KeyRules())
     assert plan.locales_to_send == ["fr"]
     assert list(plan.data_to_send()) == ["a", "b", "c"]
+
+
+def test_localized_checksums_equal_hashing_every_expanded_key() -> None:
+    """Reusing the source's checksums must give what hashing the expansion gives, for a
+    document without plurals (its own expansion) and for one whose forms a locale adds or drops."""
+    from daemon.checksums import value_hash
+    from daemon.planner import localized_checksums
+    from daemon.plurals import expand_for
+
+    plain = {"a": "Hello", "b": "World {count}", "n": 3}
+    plural = {"items/#one": "{count} item", "items/#other": "{count} items", "title": "Files"}
+    for source in (plain, plural):
+        sums = {key: value_hash(value) for key, value in source.items()}
+        for locale in ("de", "pl", "ja", "ar"):
+            localized = expand_for(source, locale)
+            assert localized_checksums(source, sums, localized) == {k: value_hash(v) for k, v in localized.items()}
+    assert set(expand_for(plural, "pl")) != set(plural)  # the plural case did expand (few, many)
