@@ -584,7 +584,7 @@ class Daemon:
         try:
             store = self.syncer.store
             text = f"watching {self.syncer.document_count()} documents, {store.groups_in_flight()} groups in flight"
-            queued = len(store.pending_submissions())
+            queued = store.pending_submission_count()
         except Exception:  # the status line must never take the daemon down
             return
         if queued:

@@ -521,7 +521,7 @@ class Syncer:
 
     def _process_inbox(self) -> int:
         handled = 0
-        pending_submissions = bool(self.store.pending_submissions())
+        pending_submissions = self.store.pending_submission_count() > 0
         for webhook_id, body in self.store.inbox_unprocessed():
             try:
                 event = self.provider.parse_webhook(body)

@@ -69,7 +69,7 @@ TABLES = (
     # ``sync --once`` and the daemon ask after every pass what is pending and how far each
     # document got: without these, each question read every row with its request body
     # (a cold sync of 200 files read 43,000 pages for them, most of its reads)
-    "CREATE INDEX IF NOT EXISTS submissions_progress ON submissions (state, document, version)",
+    "CREATE INDEX IF NOT EXISTS submissions_progress ON submissions (state, id, document, version)",
     """CREATE TABLE IF NOT EXISTS jobs (
         job_id TEXT PRIMARY KEY,
         group_id TEXT NOT NULL,

@@ -410,6 +410,10 @@ class StateStore:
         rows = self._rows("SELECT * FROM submissions WHERE state = 'pending' ORDER BY id")
         return [self._submission(r) for r in rows]
 
+    def pending_submission_count(self) -> int:
+        """How many submissions wait for the provider, counted on the index (no request bodies)."""
+        return int(self.conn.execute("SELECT count(*) FROM submissions WHERE state = 'pending'").fetchone()[0])
+
     def open_work_count(self) -> int:
         """Submissions still pending plus jobs open or received: counted, not loaded (``sync --once``
         asks after every pass, and loading meant parsing every received result's JSON)."""
