@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 # what json.dumps escapes in a str (ensure_ascii=False): the quote, the backslash, C0 controls
@@ -23,6 +24,11 @@ def value_hash(value: Any) -> str:
     else:
         encoded = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
     return hashlib.sha256(encoded).hexdigest()[:20]
+
+
+def key_checksums(entries: Mapping[str, Any]) -> dict[str, str]:
+    """``value_hash`` of every entry, by key: what the planner plans with and records."""
+    return {key: value_hash(value) for key, value in entries.items()}
 
 
 def payload_digest(payload: Any) -> str:

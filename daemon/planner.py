@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from daemon.checksums import value_hash
+from daemon.checksums import key_checksums, value_hash
 from daemon.formats.base import Leaf
 from daemon.keyrules import KeyRules
 from daemon.plurals import expand_for
@@ -94,7 +94,7 @@ def plan_document(
 
     Each locale is planned against the source expanded to its own plural categories.
     """
-    all_checksums = {key: value_hash(value) for key, value in source.items()}
+    all_checksums = key_checksums(source)
     plans = []
     for given in locales:
         localized = expand_for(source, given.locale)

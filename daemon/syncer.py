@@ -21,7 +21,7 @@ import structlog
 
 from daemon.atomic import FileChangedError, folder_syncs_deferred
 from daemon.backoff import delay_for
-from daemon.checksums import value_hash
+from daemon.checksums import key_checksums
 from daemon.config import LoadedConfig
 from daemon.errors import (
     CmsError,
@@ -714,7 +714,7 @@ class Syncer:
         read = sources.get(doc.id)
         if read is None:
             content = await doc.read_source()
-            read = sources[doc.id] = (content, {key: value_hash(value) for key, value in content.entries.items()})
+            read = sources[doc.id] = (content, key_checksums(content.entries))
         source, source_checksums = read
         target = await doc.read_target(job.locale)
         localized = expand_for(source.entries, job.locale)
