@@ -59,6 +59,10 @@ def configure(*, json_output: bool | None = None, level: str = "info") -> None:
     Loggers are cached on first use: without it every call binds a new logger through
     structlog's lazy proxy, about 4 % of the daemon's CPU per webhook delivery. The level is
     fixed for the process's life, so nothing needs the configuration to change later.
+    Each event is one ``write`` of the whole line: ``print`` (structlog's PrintLogger) writes
+    the newline separately, which under ``PYTHONUNBUFFERED=1`` (common in container images)
+    is two syscalls per line, and lets another writer of the same stderr (a library's
+    ``logging`` handler, a child process) land between a line and its newline.
     In-process tests never call this, so ``structlog.testing.capture_logs`` keeps working there.
     """
     if json_output is None:
@@ -78,7 +82,7 @@ def configure(*, json_output: bool | None = None, level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")

@@ -97,6 +97,42 @@ def test_json_logs_when_stderr_is_the_journal_or_not_a_terminal(tmp_path: Path, 
         assert not logs.is_journal(stream)
 
 
+def test_each_log_event_is_one_write_of_a_whole_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unbuffered stderr (PYTHONUNBUFFERED=1) passes every write straight to the fd: one event must
+    be one write, so a line is never split from its newline by another writer of the stream."""
+    import logging
+
+    import structlog
+
+    class Raw(io.RawIOBase):
+        def __init__(self) -> None:
+            self.writes: list[bytes] = []
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: Any) -> int:
+            self.writes.append(bytes(data))
+            return len(data)
+
+    raw = Raw()
+    monkeypatch.setattr("sys.stderr", io.TextIOWrapper(raw, encoding="utf-8", write_through=True))  # type: ignore[arg-type]
+    handlers = logging.root.handlers[:]
+    try:
+        logs.configure(json_output=True, level="info")
+        log = structlog.get_logger("locsync.test")
+        log.info("webhook_received", webhook_id="msg_1", body_bytes=10)
+        log.warning("webhook_set_aside", webhook_id="msg_1", reason="unknown job ljb_1")
+        log.debug("not_shown")
+    finally:
+        structlog.reset_defaults()
+        logging.root.handlers[:] = handlers
+    assert len(raw.writes) == 2
+    events = [json.loads(write) for write in raw.writes]
+    assert all(write.endswith(b"}\n") for write in raw.writes)
+    assert [(e["event"], e["level"]) for e in events] == [("webhook_received", "info"), ("webhook_set_aside", "warning")]
+
+
 # --- metrics and readiness ------------------------------------------------------------------
 
 
