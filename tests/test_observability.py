@@ -117,7 +117,7 @@ def test_each_log_event_is_one_write_of_a_whole_line(monkeypatch: pytest.MonkeyP
 
     raw = Raw()
     monkeypatch.setattr("sys.stderr", io.TextIOWrapper(raw, encoding="utf-8", write_through=True))  # type: ignore[arg-type]
-    handlers = logging.root.handlers[:]
+    handlers, level = logging.root.handlers[:], logging.root.level  # configure() sets up logging too
     try:
         logs.configure(json_output=True, level="info")
         log = structlog.get_logger("locsync.test")
@@ -127,6 +127,7 @@ def test_each_log_event_is_one_write_of_a_whole_line(monkeypatch: pytest.MonkeyP
     finally:
         structlog.reset_defaults()
         logging.root.handlers[:] = handlers
+        logging.root.setLevel(level)
     assert len(raw.writes) == 2
     events = [json.loads(write) for write in raw.writes]
     assert all(write.endswith(b"}\n") for write in raw.writes)
