@@ -2,18 +2,24 @@
 
 Sends signed Standard Webhooks deliveries (unique ``webhook-id``, ``translation.completed`` with
 25 translated keys, signed with ``daemon.webhooks.signatures.signed_headers``) as fast as
-``--concurrency`` keep-alive connections of one ``httpx.AsyncClient`` allow, for ``--seconds``
-each, to:
+``--concurrency`` keep-alive connections allow, for ``--seconds`` each, with each client in turn
+(``--client``: one ``httpx.AsyncClient``, as a real sender uses, and a minimal hand-written one
+that costs less than the servers it measures), to:
 
 - bare: a uvicorn + Starlette app in a subprocess that reads the body and answers 200 (the
   same uvicorn as the daemon, same socket options);
+- bare + journal: the same app, which also appends each body to a file and answers only after
+  the ``fdatasync`` that covers it (group commit, one in flight, in a helper thread). Nothing
+  else: no signature, no log, no SQLite. It is the floor for any receiver that keeps every
+  accepted delivery on disk, measured in the same run;
 - locsync: a real ``locsync run`` (lingo provider mode, ``LOCSYNC_WEBHOOK_SECRET`` set so the
   secret is known, provider base URL on a dead port, state DB on the same disk as the project).
   The jobs are unknown to it, so every delivery is verified, stored and then set aside by the
   daemon's inbox loop, as a real unknown-job delivery would be.
 
-Prints deliveries/s of both and the ratio, and proves durability: after the daemon stops, the
-inbox rows carrying this run's webhook ids must equal the deliveries answered 200. The client's
+Prints deliveries/s of each and the ratios to bare, and proves durability: after the daemon
+stops, the inbox rows carrying this run's webhook ids must equal the deliveries it answered 200,
+and the journal must hold a line for each delivery the journal app answered 200. The client's
 own CPU use is printed too: near one full core means the client, not the server, was the limit.
 """
 
@@ -61,6 +67,53 @@ sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 sock.bind(("127.0.0.1", int(sys.argv[1])))
 uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)).run(sockets=[sock])
 """
+
+JOURNAL_APP = BARE_APP.replace("""async def hook(request):
+    await request.body()
+    return JSONResponse({"ok": True})
+""", """import asyncio, os
+
+class Journal:
+    \"\"\"Appends bodies to one file; a request is answered once an fdatasync covers its body.\"\"\"
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self.pending, self.busy = [], False
+
+    async def append(self, body):
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.pending.append((body, future))
+        if not self.busy:
+            self.busy = True
+            loop.call_soon(self.flush)
+        await future
+
+    def flush(self):
+        batch, self.pending = self.pending, []
+        if not batch:
+            self.busy = False
+            return
+        data = b"".join(body for body, _future in batch)
+        done = asyncio.get_running_loop().run_in_executor(None, self.write, data)
+        done.add_done_callback(lambda _done: self.settle(batch))
+
+    def write(self, data):
+        os.write(self.fd, data)
+        os.fdatasync(self.fd)
+
+    def settle(self, batch):
+        for _body, future in batch:
+            future.set_result(None)
+        self.flush()
+
+journal = Journal(sys.argv[2])
+
+async def hook(request):
+    await journal.append(await request.body() + b"\\n")  # one line per delivery (the bodies are compact JSON)
+    return JSONResponse({"ok": True})
+""")
+assert JOURNAL_APP != BARE_APP
 
 
 @dataclass
@@ -158,9 +211,10 @@ def reachable(url: str) -> bool:
         return False
 
 
-def run_bare(args: argparse.Namespace) -> dict[str, Outcome]:
+def run_app(args: argparse.Namespace, script: str, *argv: str) -> dict[str, Outcome]:
+    """Serve ``script`` (``BARE_APP`` or ``JOURNAL_APP``) in a subprocess and send to it with each client."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port)], env=child_env())
+    proc = subprocess.Popen([sys.executable, "-c", script, str(port), *argv], env=child_env())
     try:
         wait_until(lambda: reachable(f"http://127.0.0.1:{port}/"), timeout=30)
         return {client: asyncio.run(blast(f"http://127.0.0.1:{port}", f"bare{client}", args, proc.pid, client))
@@ -203,20 +257,29 @@ def main() -> int:
     warm_up()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs; "
           f"{args.concurrency} connections, {args.seconds:.0f} s per server and client")
-    bare = run_bare(args)
+    bare = run_app(args, BARE_APP)
     with tempfile.TemporaryDirectory(prefix="locsync-ingest-") as tmp:
+        journal_file = Path(tmp) / "journal"
+        journal = run_app(args, JOURNAL_APP, str(journal_file))
+        journal_lines = journal_file.read_bytes().count(b"\n")
         daemon, rows, code = run_daemon(args, Path(tmp))
     for client in args.clients:
-        for name, outcome in (("bare uvicorn+Starlette", bare[client]), ("locsync run", daemon[client])):
+        for name, outcome in (("bare uvicorn+Starlette", bare[client]), ("bare + journal", journal[client]),
+                              ("locsync run", daemon[client])):
             print(f"[{client:<5}] {name:<24} {outcome.rate:7.0f} deliveries/s  statuses {dict(outcome.statuses)}  "
                   f"server cpu {outcome.server_cpu_ms:.2f} ms/delivery  client cpu {outcome.client_cpu * 100:.0f}% of a core")
         print(f"[{client:<5}] ratio locsync/bare: {daemon[client].rate / bare[client].rate:.2f} (target >= 0.50); "
               f"server cpu per delivery {daemon[client].server_cpu_ms / bare[client].server_cpu_ms:.1f}x bare")
+        print(f"[{client:<5}] floor for storing before answering, journal/bare: {journal[client].rate / bare[client].rate:.2f}; "
+              f"locsync/journal: {daemon[client].rate / journal[client].rate:.2f}")
     accepted = sum(daemon[c].statuses[200] for c in args.clients)
     print(f"durable: {rows} inbox rows for {accepted} deliveries answered 200 "
           f"({'all stored' if rows == accepted else 'MISMATCH'}); daemon exit code {code}")
-    return 0 if rows == accepted and code == 0 else 1
-
+    # each client's 2 warm-up rounds are stored but not counted
+    journaled = sum(journal[c].statuses[200] + 2 * args.concurrency for c in args.clients)
+    print(f"journal: {journal_lines} lines for {journaled} deliveries answered 200 "
+          f"({'all stored' if journal_lines == journaled else 'MISMATCH'})")
+    return 0 if rows == accepted and code == 0 and journal_lines == journaled else 1
 
 if __name__ == "__main__":
     sys.exit(main())
