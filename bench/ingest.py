@@ -104,7 +104,8 @@ class Journal:
 
     def settle(self, batch):
         for _body, future in batch:
-            future.set_result(None)
+            if not future.done():  # a request whose client went away
+                future.set_result(None)
         self.flush()
 
 journal = Journal(sys.argv[2])
