@@ -117,6 +117,10 @@ async def hook(request):
 assert JOURNAL_APP != BARE_APP
 
 
+WARM_UP_ROUNDS = 2
+"""Rounds of one delivery per connection sent before the clock starts (they open the connections)."""
+
+
 @dataclass
 class Outcome:
     rate: float
@@ -189,7 +193,7 @@ async def blast(url: str, run: str, args: argparse.Namespace, server_pid: int, c
     counter = iter(range(10**9))
     senders = httpx_senders if client == "httpx" else raw_senders
     async with senders(url, args.concurrency) as sends:
-        for _ in range(2):  # open every connection before the clock starts
+        for _ in range(WARM_UP_ROUNDS):  # open every connection before the clock starts
             await asyncio.gather(*(send(*delivery(run + "w", next(counter))) for send in sends))
         deadline = time.monotonic() + args.seconds
 
@@ -276,11 +280,12 @@ def main() -> int:
     accepted = sum(daemon[c].statuses[200] for c in args.clients)
     print(f"durable: {rows} inbox rows for {accepted} deliveries answered 200 "
           f"({'all stored' if rows == accepted else 'MISMATCH'}); daemon exit code {code}")
-    # each client's 2 warm-up rounds are stored but not counted
-    journaled = sum(journal[c].statuses[200] + 2 * args.concurrency for c in args.clients)
+    # each client's warm-up deliveries are stored but not counted
+    journaled = sum(journal[c].statuses[200] + WARM_UP_ROUNDS * args.concurrency for c in args.clients)
     print(f"journal: {journal_lines} lines for {journaled} deliveries answered 200 "
           f"({'all stored' if journal_lines == journaled else 'MISMATCH'})")
     return 0 if rows == accepted and code == 0 and journal_lines == journaled else 1
+
 
 if __name__ == "__main__":
     sys.exit(main())
